@@ -1,0 +1,61 @@
+using Gateway.Migrations;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Testing;
+
+/// <summary>A real SQLite file in its own temporary folder, deleted with the folder on dispose.</summary>
+public sealed class TemporarySqliteFile : IDisposable
+{
+    public TemporarySqliteFile(string name = "test.db")
+    {
+        Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        Path = System.IO.Path.Combine(Directory, name);
+    }
+
+    public string Directory { get; }
+
+    public string Path { get; }
+
+    /// <summary>The URL form the CLI and the server take.</summary>
+    public string DatabaseUrl => $"sqlite:{Path}";
+
+    /// <summary>Foreign keys on, as Gateway opens it; pooling off so the file can be deleted at the end.</summary>
+    public string ConnectionString => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path,
+        ForeignKeys = true,
+        Pooling = false,
+    }.ConnectionString;
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Applies the orchestrator's seven migrations from the repository with Gateway's runner.</summary>
+    public async Task<SqliteConnection> OpenMigratedAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = Open();
+        var migrator = new Migrator(
+            MigrationSet.Orchestrator(RepositoryPaths.SqliteMigrations),
+            new SqliteMigrationStore(connection, MigrationSet.SqlxBookkeepingTable));
+        await migrator.RunAsync(targetVersion: null, cancellationToken);
+        return connection;
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on a slow teardown is left in the temp folder rather than failing the test.
+        }
+    }
+}
