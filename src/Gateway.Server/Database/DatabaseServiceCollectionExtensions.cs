@@ -1,0 +1,26 @@
+//TMP using Gateway.Data;
+
+namespace Gateway.Server.Database;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    /// <summary>Resolves the database (DATABASE_URL over appsettings), registers EF Core on it and the start-up migration.</summary>
+    public static WebApplicationBuilder AddGatewayDatabase(this WebApplicationBuilder builder)
+    {
+        var database = DatabaseLocation.Resolve(builder.Configuration);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton<InMemoryDatabaseAnchor>();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        builder.Services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
+        builder.Services.AddSingleton<StartupMigration>();
+        //TMP builder.Services.AddGatewayDbContext(database.ConnectionString);
+        return builder;
+    }
+
+    /// <summary>Applies or checks migrations before the server listens. False: do not start (the reason is logged).</summary>
+    public static async Task<bool> PrepareGatewayDatabaseAsync(this WebApplication app)
+    {
+        app.Services.GetRequiredService<InMemoryDatabaseAnchor>();
+        return await app.Services.GetRequiredService<StartupMigration>().RunAsync(app.Lifetime.ApplicationStopping);
+    }
+}

@@ -1,0 +1,73 @@
+using Gateway.Migrations;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Database;
+
+/// <summary>
+/// Brings the database up to date before the server accepts clients, or refuses to start and says why:
+/// a dirty or changed database, an unknown version, or pending migrations with ApplyAtStartup off.
+/// </summary>
+public sealed partial class StartupMigration
+{
+    private readonly DatabaseLocation _database;
+    private readonly MigrationOptions _options;
+    private readonly ILogger<StartupMigration> _logger;
+
+    public StartupMigration(DatabaseLocation database, IOptions<MigrationOptions> options, ILogger<StartupMigration> logger)
+    {
+        _database = database;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <returns>False when the server must not start; the reason is logged.</returns>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken);
+            await using var connection = new SqliteConnection(_database.ConnectionString);
+            var migrator = OrchestratorMigrations.CreateMigrator(connection, _options.ResolvedSource, _options.IgnoreMissing);
+            if (_options.ApplyAtStartup)
+            {
+                var applied = await migrator.RunAsync(targetVersion: null, cancellationToken);
+                foreach (var migration in applied)
+                {
+                    LogApplied(migration.Version, migration.Description);
+                }
+
+                LogUpToDate(_database.Url, applied.Count);
+                return true;
+            }
+
+            var status = await migrator.ValidateAsync(cancellationToken);
+            var pending = status.Migrations.Count(m => !status.Applied.ContainsKey(m.Version));
+            if (pending > 0)
+            {
+                LogPendingRefused(pending, _database.Url);
+                return false;
+            }
+
+            LogUpToDate(_database.Url, 0);
+            return true;
+        }
+        catch (MigrationException exception)
+        {
+            LogRefused(exception.Kind, exception.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied migration {Version} ({Description})")]
+    private partial void LogApplied(long version, string description);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Database {DatabaseUrl} is up to date ({AppliedCount} migrations applied at start)")]
+    private partial void LogUpToDate(string databaseUrl, int appliedCount);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "Refusing to start: {PendingCount} migrations are pending on {DatabaseUrl} and Migrations:ApplyAtStartup is false; run `Gateway.Server migrate run` or turn the setting on")]
+    private partial void LogPendingRefused(int pendingCount, string databaseUrl);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "Refusing to start ({Kind}): {Reason}")]
+    private partial void LogRefused(MigrationErrorKind kind, string reason);
+}

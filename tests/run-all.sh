@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: restores, builds, tests every project of Gateway.sln,
+# and prints one summary line "N passed, N failed[, N skipped]".
+# Services the tests need are installed and started here, on loopback only, by the project's own scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+results="$(mktemp -d "${TMPDIR:-/tmp}/gateway-test-results.XXXXXX")"
+trap 'rm -rf "$results"' EXIT
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+status=0
+dotnet test Gateway.sln --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
