@@ -1,4 +1,4 @@
-//TMP using Gateway.Data;
+using Gateway.Data;
 
 namespace Gateway.Server.Database;
 
@@ -13,7 +13,7 @@ public static class DatabaseServiceCollectionExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         builder.Services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
         builder.Services.AddSingleton<StartupMigration>();
-        //TMP builder.Services.AddGatewayDbContext(database.ConnectionString);
+        builder.Services.AddGatewayDbContext(database.ConnectionString);
         return builder;
     }
 

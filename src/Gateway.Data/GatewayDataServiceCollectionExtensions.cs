@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Data;
+
+/// <summary>Registers <see cref="GatewayDbContext"/>.</summary>
+public static class GatewayDataServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a pooled <see cref="IDbContextFactory{GatewayDbContext}"/> (for work outside a request scope, or
+    /// parallel work: a context is not thread-safe) and a scoped <see cref="GatewayDbContext"/> rented from it.
+    /// The clock is the registered <see cref="TimeProvider"/>; <see cref="TimeProvider.System"/> is registered when
+    /// there is none (register a fake before this call to control it in tests).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="sqliteConnectionString">
+    /// A Microsoft.Data.Sqlite connection string to a migrated file. <c>Foreign Keys=True</c> is forced on.
+    /// <c>Default Timeout</c> (seconds, default 30) governs how long a command waits on a locked database (SQLite's
+    /// busy retries); it is left to the caller. WAL is a property of the file, set once by the migration step.
+    /// </param>
+    public static IServiceCollection AddGatewayDbContext(this IServiceCollection services, string sqliteConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sqliteConnectionString);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddPooledDbContextFactory<GatewayDbContext>((provider, options) =>
+            options.UseGatewaySqlite(sqliteConnectionString, provider.GetRequiredService<TimeProvider>()));
+        services.TryAddScoped(provider => provider.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContext());
+        return services;
+    }
+}

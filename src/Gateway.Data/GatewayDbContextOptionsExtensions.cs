@@ -1,0 +1,43 @@
+using Gateway.Data.Interceptors;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data;
+
+/// <summary>Options for <see cref="GatewayDbContext"/> on a SQLite file.</summary>
+public static class GatewayDbContextOptionsExtensions
+{
+    /// <summary>
+    /// Uses SQLite with Gateway's settings: foreign keys forced on (<c>Foreign Keys=True</c> is set on the connection
+    /// string whatever the caller passed), <c>PRAGMA synchronous = NORMAL</c> on every opened connection, and the
+    /// application-owned timestamps taken from <paramref name="timeProvider"/> (default <see cref="TimeProvider.System"/>).
+    /// <para>
+    /// Busy waits: Microsoft.Data.Sqlite retries a locked database for the command timeout, which the connection
+    /// string's <c>Default Timeout</c> keyword sets (seconds, 30 when absent). That is the caller's to choose;
+    /// nothing here changes it.
+    /// </para>
+    /// </summary>
+    public static DbContextOptionsBuilder UseGatewaySqlite(
+        this DbContextOptionsBuilder builder,
+        string sqliteConnectionString,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sqliteConnectionString);
+
+        var connectionString = new SqliteConnectionStringBuilder(sqliteConnectionString) { ForeignKeys = true }.ConnectionString;
+        return builder
+            .UseSqlite(connectionString)
+            .AddInterceptors(
+                new SqliteConnectionInterceptor(),
+                new TimestampInterceptor(timeProvider ?? TimeProvider.System));
+    }
+
+    /// <inheritdoc cref="UseGatewaySqlite(DbContextOptionsBuilder, string, TimeProvider?)"/>
+    public static DbContextOptionsBuilder<TContext> UseGatewaySqlite<TContext>(
+        this DbContextOptionsBuilder<TContext> builder,
+        string sqliteConnectionString,
+        TimeProvider? timeProvider = null)
+        where TContext : DbContext
+        => (DbContextOptionsBuilder<TContext>)UseGatewaySqlite((DbContextOptionsBuilder)builder, sqliteConnectionString, timeProvider);
+}

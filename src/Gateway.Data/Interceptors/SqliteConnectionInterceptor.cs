@@ -1,0 +1,33 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Gateway.Data.Interceptors;
+
+/// <summary>
+/// Per-connection SQLite settings, run each time EF opens a connection (a pooled physical connection keeps them,
+/// running them again is cheap). <c>synchronous = NORMAL</c> is safe with WAL (a crash can lose the last commits,
+/// never corrupt the file) and is not stored in the file, unlike <c>journal_mode = WAL</c>, which the migration step
+/// sets once. Foreign keys come from the connection string's <c>Foreign Keys=True</c> (see
+/// <see cref="GatewayDataServiceCollectionExtensions.AddGatewayDbContext"/>).
+/// </summary>
+internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
+{
+    internal const string PragmaSql = "PRAGMA synchronous = NORMAL;";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = PragmaSql;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(
+        DbConnection connection,
+        ConnectionEndEventData eventData,
+        CancellationToken cancellationToken = default)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = PragmaSql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

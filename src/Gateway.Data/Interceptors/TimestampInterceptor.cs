@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Gateway.Data.Interceptors;
+
+/// <summary>
+/// Sets the timestamps the application owns, from an injectable <see cref="TimeProvider"/>, just before SaveChanges
+/// writes:
+/// <list type="bullet">
+/// <item>Added entities: <c>CreatedAt</c>, <c>UpdatedAt</c> and <c>LastHeartbeat</c> get the clock's UTC time when
+/// still <c>default</c> (EF always sends the column, so the schema's <c>datetime('now')</c> defaults never apply).</item>
+/// <item>Modified entities with <c>UpdatedAt</c> (the four trigger tables): <c>UpdatedAt</c> gets the clock's time,
+/// always, overriding a value the caller set. It is moved at least one tick past the value read, so the
+/// column always changes: the AFTER UPDATE trigger, which fires only when updated_at is unchanged, then leaves
+/// it alone and the tracked entity holds what the row holds (and what the next concurrency check compares).</item>
+/// </list>
+/// </summary>
+internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChangesInterceptor
+{
+    internal const string CreatedAt = "CreatedAt";
+    internal const string UpdatedAt = "UpdatedAt";
+    internal const string LastHeartbeat = "LastHeartbeat";
+
+    private static readonly string[] SetOnInsert = [CreatedAt, UpdatedAt, LastHeartbeat];
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Stamp(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
+        DbContextEventData eventData,
+        InterceptionResult<int> result,
+        CancellationToken cancellationToken = default)
+    {
+        Stamp(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    private void Stamp(DbContext? context)
+    {
+        if (context is null)
+        {
+            return;
+        }
+
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        foreach (var entry in context.ChangeTracker.Entries())
+        {
+            switch (entry.State)
+            {
+                case EntityState.Added:
+                    foreach (var name in SetOnInsert)
+                    {
+                        if (FindDateTime(entry, name) is { } property && (DateTime)property.CurrentValue! == default)
+                        {
+                            property.CurrentValue = now;
+                        }
+                    }
+
+                    break;
+
+                case EntityState.Modified:
+                    if (FindDateTime(entry, UpdatedAt) is { } updatedAt)
+                    {
+                        var previous = (DateTime)updatedAt.OriginalValue!;
+                        updatedAt.CurrentValue = now > previous ? now : previous.AddTicks(1);
+                        updatedAt.IsModified = true;
+                    }
+
+                    break;
+
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static PropertyEntry? FindDateTime(EntityEntry entry, string name)
+        => entry.Metadata.FindProperty(name) is { ClrType: var type } property && type == typeof(DateTime)
+            ? entry.Property(property)
+            : null;
+}
