@@ -24,3 +24,9 @@ echo "runs: $runs, fresh file each, journal WAL, synchronous FULL (sqlx's defaul
 echo "per migration (execution_time): median $(median "${per_migration[@]}") µs"
 echo "all seven (sum of execution_time): median $(median "${totals[@]}") µs"
 echo "whole command incl. .NET start-up: median $(( $(median "${walls[@]}") / 1000 )) ms"
+gateway=$(median "${per_migration[@]}")
+if command -v python3 >/dev/null; then
+  baseline=$(python3 tests/measure-migrations-baseline.py migrations/sqlite "$work" "$runs")
+  echo "baseline, raw sqlite3 (Python) on the same disk: median ${baseline} µs per migration"
+  awk -v g="$gateway" -v b="$baseline" 'BEGIN { printf "ratio gateway/baseline: %.2f\n", g / b }'
+fi

@@ -21,6 +21,7 @@ public sealed record MigrationFile(
     bool NoTransaction)
 {
     private const string NoTransactionMarker = "-- no-transaction";
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// Parses a file name as sqlx does: split at the first '_'; the part before is the version; the rest,
@@ -67,7 +68,16 @@ public sealed record MigrationFile(
 
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
         // sqlx reads the file as UTF-8 text and executes that text; a BOM stays in both the SQL and the checksum.
-        var sql = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        string sql;
+        try
+        {
+            sql = StrictUtf8.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new MigrationException(MigrationErrorKind.BadFileName, $"{fileName} is not valid UTF-8 text");
+        }
+
         return new MigrationFile(
             parsed.Version,
             parsed.Description,

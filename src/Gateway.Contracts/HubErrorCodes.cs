@@ -1,0 +1,56 @@
+namespace Gateway.Contracts;
+
+/// <summary>
+/// Stable codes at the start of every hub error message (<c>"code: text"</c>) and in close reasons.
+/// A client decides from the code, never from the text.
+/// </summary>
+public static class HubErrorCodes
+{
+    /// <summary>The caller's role does not allow the method. Do not retry.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>More invocations than the per-connection token bucket allows. Retry later.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The gateway or this user has as many connections as allowed. Reconnect later.</summary>
+    public const string TooManyConnections = "too_many_connections";
+
+    /// <summary>A message larger than the gateway accepts closed the connection.</summary>
+    public const string MessageTooLarge = "message_too_large";
+
+    /// <summary>An argument is missing, of the wrong type or out of range. Fix the call.</summary>
+    public const string InvalidArgument = "invalid_argument";
+
+    /// <summary>The id names nothing.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>An administrator closed the session.</summary>
+    public const string DisconnectedByAdmin = "disconnected_by_admin";
+
+    /// <summary>No heartbeat or invocation within the stale timeout.</summary>
+    public const string Stale = "stale";
+
+    /// <summary>The connection's token expired.</summary>
+    public const string TokenExpired = "token_expired";
+
+    /// <summary>The node is shutting down; reconnect (to another node).</summary>
+    public const string ServerShutdown = "server_shutdown";
+
+    /// <summary>Anything else; the server logged the details.</summary>
+    public const string Internal = "internal";
+
+    /// <summary>The code of a message built as <c>"code: text"</c>, or null.</summary>
+    public static string? CodeOf(string? message)
+    {
+        if (string.IsNullOrEmpty(message))
+        {
+            return null;
+        }
+
+        // SignalR prefixes server errors with its own text ("An unexpected error occurred invoking 'X' on the server. HubException: ").
+        var marker = message.LastIndexOf("HubException: ", StringComparison.Ordinal);
+        var text = marker >= 0 ? message[(marker + "HubException: ".Length)..] : message;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && text[..colon].All(c => char.IsAsciiLetterLower(c) || c == '_') ? text[..colon] : null;
+    }
+}

@@ -1,0 +1,17 @@
+namespace Gateway.Contracts;
+
+/// <summary>
+/// Events the gateway sends to clients. The method name is the SignalR target
+/// (the orchestrator's names in brackets).
+/// </summary>
+public interface IGatewayClient
+{
+    /// <summary>[connection.established] First message of every connection, once its session row is committed.</summary>
+    Task ConnectionEstablished(ConnectionEstablished established);
+
+    /// <summary>[session.opened] To admins who subscribed to sessions.</summary>
+    Task SessionOpened(SessionInfo session);
+
+    /// <summary>[session.closed] To admins who subscribed to sessions.</summary>
+    Task SessionClosed(SessionInfo session);
+}
