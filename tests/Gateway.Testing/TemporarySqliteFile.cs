@@ -35,6 +35,15 @@ public sealed class TemporarySqliteFile : IDisposable
         return connection;
     }
 
+    /// <summary>Runs a scalar query on a fresh connection, e.g. a COUNT(*).</summary>
+    public long QueryLong(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Applies the orchestrator's seven migrations from the repository with Gateway's runner.</summary>
     public async Task<SqliteConnection> OpenMigratedAsync(CancellationToken cancellationToken = default)
     {

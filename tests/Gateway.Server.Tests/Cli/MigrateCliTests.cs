@@ -1,6 +1,5 @@
 using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
-using Microsoft.Data.Sqlite;
 
 namespace Gateway.Server.Tests.Cli;
 
@@ -17,13 +16,7 @@ public sealed class MigrateCliTests : IDisposable
     private Task<CommandResult> GatewayWithUrl(params string[] args) =>
         GatewayExecutable.RunAsync(_database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = _database.DatabaseUrl }, args);
 
-    private long CountApplied()
-    {
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long CountApplied() => _database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1");
 
     [Fact]
     public async Task Info_on_a_new_database_lists_seven_pending_migrations()
@@ -193,12 +186,5 @@ public sealed class MigrateCliTests : IDisposable
         Assert.Contains("Usage:", result.Output, StringComparison.Ordinal);
     }
 
-    private long CountTables()
-    {
-        using var connection = new SqliteConnection(_database.ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long CountTables() => _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
 }

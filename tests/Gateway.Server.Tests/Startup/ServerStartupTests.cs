@@ -30,13 +30,7 @@ public sealed class ServerStartupTests : IDisposable
         return response.StatusCode;
     }
 
-    private long CountApplied()
-    {
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long CountApplied() => _database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1");
 
     [Fact]
     public async Task Applies_pending_migrations_at_start_and_reports_ready()
@@ -132,11 +126,5 @@ public sealed class ServerStartupTests : IDisposable
         Assert.False(File.Exists(other));
     }
 
-    private long CountTables()
-    {
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long CountTables() => _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
 }
