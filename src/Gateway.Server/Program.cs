@@ -17,6 +17,8 @@ app.MapGatewayHealth();
 
 if (!await app.PrepareGatewayDatabaseAsync())
 {
+    // Disposing flushes the console logger's queue, so the reason for the refusal is printed.
+    await app.DisposeAsync();
     return 1;
 }
 

@@ -66,6 +66,8 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
     {
         using var cancellation = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cancellation.Token);
+        // The parameterless overload also waits until the redirected output has been read to its end.
+        _process.WaitForExit();
         return _process.ExitCode;
     }
 
