@@ -9,6 +9,12 @@ public interface IGatewayClient
     /// <summary>[connection.established] First message of every connection, once its session row is committed.</summary>
     Task ConnectionEstablished(ConnectionEstablished established);
 
+    /// <summary>
+    /// [connection.closing] The gateway is about to close this connection (admin, stale, token expired, shutdown).
+    /// The connection is aborted shortly after; <see cref="ConnectionClosing.Reconnect"/> says whether to come back.
+    /// </summary>
+    Task ConnectionClosing(ConnectionClosing notice);
+
     /// <summary>[session.opened] To admins who subscribed to sessions.</summary>
     Task SessionOpened(SessionInfo session);
 

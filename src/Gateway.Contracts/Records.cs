@@ -28,3 +28,10 @@ public sealed record SessionInfo(
     [property: Key("createdAt")] DateTime CreatedAt,
     [property: Key("updatedAt")] DateTime UpdatedAt,
     [property: Key("lastHeartbeat")] DateTime LastHeartbeat);
+
+/// <summary><c>connection.closing</c>: why the gateway closes this connection, and whether reconnecting makes sense.</summary>
+[MessagePackObject]
+public sealed record ConnectionClosing(
+    [property: Key("code")] string Code,
+    [property: Key("reason")] string Reason,
+    [property: Key("reconnect")] bool Reconnect);

@@ -1,6 +1,8 @@
+using Gateway.Server.Auth;
 using Gateway.Server.Cli;
 using Gateway.Server.Database;
 using Gateway.Server.Health;
+using Gateway.Server.Hubs;
 
 if (GatewayCommandLine.Handles(args))
 {
@@ -10,10 +12,18 @@ if (GatewayCommandLine.Handles(args))
 // The content root is the executable's folder, where the repository's top-level appsettings.json is copied.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddGatewayDatabase();
+builder.AddGatewayAuth();
+builder.AddGatewaySessions();
+builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseGatewayAuth();
 app.MapGatewayHealth();
+app.MapGatewayMe();
+app.MapGatewaySessions();
 
 if (!await app.PrepareGatewayDatabaseAsync())
 {

@@ -12,7 +12,7 @@ public static class GatewayCommandLine
     public const int Failed = 1;
     public const int Usage = 2;
 
-    private static readonly string[] CommandWords = ["migrate", "--help", "-h", "-?", "--version"];
+    private static readonly string[] CommandWords = ["migrate", "token", "--help", "-h", "-?", "--version"];
 
     /// <summary>Whether the arguments name a command rather than server settings such as --urls.</summary>
     public static bool Handles(string[] args) => args.Length > 0 && CommandWords.Contains(args[0], StringComparer.Ordinal);
@@ -23,6 +23,7 @@ public static class GatewayCommandLine
             "Gateway: the real-time session gateway of the orchestrator's database. "
             + "Run without a command to start the server (settings from appsettings.json, environment variables, --key=value).");
         root.Subcommands.Add(MigrateCommand.Create(output, error));
+        root.Subcommands.Add(TokenCommand.Create(output, error));
 
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

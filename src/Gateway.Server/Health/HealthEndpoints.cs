@@ -13,11 +13,14 @@ public static class HealthEndpoints
         return services;
     }
 
-    /// <summary>/health/live: the process answers. /health/ready: the database answers and its schema is current.</summary>
+    /// <summary>
+    /// /health/live: the process answers. /health/ready: the database answers and its schema is current.
+    /// Both without a token (probes carry none): they opt out of the gateway's fallback authorization policy.
+    /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
         return endpoints;
     }
 }

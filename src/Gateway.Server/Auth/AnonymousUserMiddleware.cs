@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Auth;
+
+/// <summary>
+/// With Auth:AllowAnonymous (local development only; otherwise it passes every request on untouched), gives a request that carries no token the user
+/// <c>anonymous</c> with Auth:AnonymousRoles. A request whose token failed stays unauthenticated, so a bad or
+/// expired token still gets 401 rather than silently becoming anonymous.
+/// </summary>
+internal sealed class AnonymousUserMiddleware
+{
+    public const string UserId = "anonymous";
+    public const string AuthenticationType = "Anonymous";
+
+    private readonly RequestDelegate _next;
+    private readonly bool _enabled;
+    private readonly IReadOnlyList<string> _roles;
+
+    public AnonymousUserMiddleware(RequestDelegate next, IOptions<AuthOptions> options)
+    {
+        _next = next;
+        _enabled = options.Value.AllowAnonymous;
+        _roles = options.Value.EffectiveAnonymousRoles;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (_enabled && context.User.Identity?.IsAuthenticated != true
+            && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is null)
+        {
+            context.User = CreatePrincipal(_roles);
+        }
+
+        return _next(context);
+    }
+
+    public static ClaimsPrincipal CreatePrincipal(IReadOnlyList<string> roles)
+    {
+        var claims = roles.Select(role => new Claim(GatewayClaimTypes.Role, role)).Prepend(new Claim(GatewayClaimTypes.UserId, UserId));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, AuthenticationType, GatewayClaimTypes.UserId, GatewayClaimTypes.Role));
+    }
+}

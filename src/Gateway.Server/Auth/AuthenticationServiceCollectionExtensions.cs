@@ -1,0 +1,59 @@
+using Gateway.Contracts;
+using Gateway.Server.Database;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Auth;
+
+public static class AuthenticationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Bearer-token authentication (<see cref="AuthOptions"/>, validated at start) and the <see cref="GatewayPolicies"/>,
+    /// with <see cref="GatewayPolicies.User"/> as the fallback: every endpoint requires a token with a gateway role
+    /// unless it names a policy of its own or opts out with <c>.AllowAnonymous()</c>. Call after AddGatewayDatabase
+    /// (the key file lives in Database:DataDirectory).
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new SigningKeyStore(
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+        services.AddSingleton(sp => new TokenIssuer(
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<SigningKeyStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<AuthStartup>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // AddAuthentication brings data protection, which at start would create and persist a key ring under
+        // ~/.aspnet (with a warning). Bearer tokens never use it and the gateway protects nothing else: keep it in memory.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwtBearerOptionsSetup>();
+
+        var user = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(GatewayRoles.All).Build();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(GatewayPolicies.User, user)
+            .AddPolicy(GatewayPolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(GatewayRoles.Admin))
+            .AddPolicy(GatewayPolicies.Dashboard, policy => policy.RequireAuthenticatedUser().RequireRole(GatewayRoles.Admin, GatewayRoles.Dashboard))
+            .AddPolicy(GatewayPolicies.Agent, policy => policy.RequireAuthenticatedUser().RequireRole(GatewayRoles.Admin, GatewayRoles.Agent))
+            .SetFallbackPolicy(user);
+        return builder;
+    }
+
+    /// <summary>
+    /// Authentication, then (with Auth:AllowAnonymous) the anonymous user for requests without a token, then
+    /// authorization. Call before mapping endpoints. The anonymous middleware is always in the pipeline and passes
+    /// requests on untouched when the setting is off: deciding here would read the options before they are
+    /// validated at start.
+    /// </summary>
+    public static WebApplication UseGatewayAuth(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseMiddleware<AnonymousUserMiddleware>();
+        app.UseAuthorization();
+        return app;
+    }
+}

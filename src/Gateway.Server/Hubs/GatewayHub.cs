@@ -1,0 +1,65 @@
+using Gateway.Contracts;
+using Gateway.Server.Sessions;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Gateway.Server.Hubs;
+
+/// <summary>
+/// The one hub, at <see cref="GatewayRoutes.Hub"/>. Thin: sessions, limits and errors are handled by
+/// <see cref="SessionManager"/> and <see cref="GatewayHubFilter"/>.
+/// </summary>
+internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub
+{
+    private readonly SessionManager _sessions;
+    private readonly SessionAdministration _administration;
+    private readonly SessionLifetimeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RealtimeStats _stats;
+
+    public GatewayHub(
+        SessionManager sessions, SessionAdministration administration, Microsoft.Extensions.Options.IOptions<SessionLifetimeOptions> options, TimeProvider time, RealtimeStats stats)
+    {
+        _sessions = sessions;
+        _administration = administration;
+        _options = options.Value;
+        _time = time;
+        _stats = stats;
+    }
+
+    public override async Task OnConnectedAsync()
+    {
+        var protocol = Context.Items[ProtocolCapturingHubLifetimeManager<GatewayHub>.ProtocolItem] as string ?? "unknown";
+        var connection = await _sessions.OpenAsync(Context, protocol, Context.ConnectionAborted);
+        await Clients.Caller.ConnectionEstablished(new ConnectionEstablished(
+            connection.SessionId, connection.ClientId, _sessions.NodeId, connection.OpenedAt, _options.HeartbeatIntervalSeconds));
+        _stats.MessagesSent(1);
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception) => _sessions.ClosedAsync(Context, exception);
+
+    public Task<HeartbeatReply> Heartbeat()
+    {
+        // Liveness itself is recorded by the filter, for every invocation.
+        _stats.HeartbeatReceived();
+        return Task.FromResult(new HeartbeatReply(_time.GetUtcNow().UtcDateTime));
+    }
+
+    [RequireRole(GatewayRoles.Admin)]
+    public Task SubscribeSessions() => Groups.AddToGroupAsync(Context.ConnectionId, SessionEvents.AdminGroup, Context.ConnectionAborted);
+
+    [RequireRole(GatewayRoles.Admin)]
+    public Task UnsubscribeSessions() => Groups.RemoveFromGroupAsync(Context.ConnectionId, SessionEvents.AdminGroup, Context.ConnectionAborted);
+
+    [RequireRole(GatewayRoles.Admin)]
+    public async Task<bool> DisconnectSession(string sessionId, string reason)
+    {
+        var result = await _administration.DisconnectAsync(sessionId, reason, Context.ConnectionAborted);
+        return result switch
+        {
+            DisconnectResult.NotFound => throw new HubException($"{HubErrorCodes.NotFound}: no session {sessionId}"),
+            DisconnectResult.InvalidReason => throw new HubException($"{HubErrorCodes.InvalidArgument}: {SessionAdministration.ReasonRule}"),
+            DisconnectResult.Disconnected => true,
+            _ => false,
+        };
+    }
+}

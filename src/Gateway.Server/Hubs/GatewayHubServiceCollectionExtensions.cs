@@ -1,0 +1,66 @@
+using Gateway.Contracts;
+using Gateway.Server.Api;
+using Gateway.Server.Sessions;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Hubs;
+
+public static class GatewayHubServiceCollectionExtensions
+{
+    /// <summary>The hub (JSON and MessagePack), session tracking, limits, heartbeats and session upkeep.</summary>
+    public static WebApplicationBuilder AddGatewaySessions(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SessionLifetimeOptions>, SessionLifetimeOptionsValidator>();
+        services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitOptions>, LimitOptionsValidator>();
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName);
+
+        services.AddSingleton<RealtimeStats>();
+        services.AddSingleton<LiveConnections>();
+        services.AddSingleton<SessionEvents>();
+        services.AddSingleton<SessionManager>();
+        services.AddSingleton<SessionAdministration>();
+
+        // Hosted services start in this order and stop in reverse: the writer outlives everything that writes through it.
+        services.AddSingleton<SessionWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<SessionWriter>());
+        services.AddHostedService<NodeSessionLifecycle>();
+        services.AddSingleton<SessionMaintenance>();
+        services.AddHostedService(provider => provider.GetRequiredService<SessionMaintenance>());
+
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        services.AddSingleton<GatewayHubFilter>();
+        services.AddSingleton<DefaultHubLifetimeManager<GatewayHub>>();
+        services.AddSingleton<HubLifetimeManager<GatewayHub>>(provider =>
+            new ProtocolCapturingHubLifetimeManager<GatewayHub>(provider.GetRequiredService<DefaultHubLifetimeManager<GatewayHub>>()));
+
+        var limits = builder.Configuration.GetSection(LimitOptions.SectionName).Get<LimitOptions>() ?? new LimitOptions();
+        services.AddSignalR(options =>
+            {
+                options.MaximumReceiveMessageSize = limits.MaxMessageBytes;
+                // Clients see chosen errors only: the filter turns every exception into a coded HubException, so
+                // detailed errors add nothing but the reason a connection was closed (an oversized message, say).
+                options.EnableDetailedErrors = true;
+                options.AddFilter<GatewayHubFilter>();
+            })
+            .AddMessagePackProtocol();
+        return builder;
+    }
+
+    public static WebApplication MapGatewaySessions(this WebApplication app)
+    {
+        app.MapHub<GatewayHub>(GatewayRoutes.Hub, options =>
+        {
+            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            // A connection whose token expires is closed (SignalR checks on each transport read).
+            options.CloseOnAuthenticationExpiration = true;
+        });
+        app.MapSessionsApi();
+        app.MapRealtimeStatsApi();
+        return app;
+    }
+}

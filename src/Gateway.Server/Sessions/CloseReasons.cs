@@ -1,0 +1,23 @@
+using Gateway.Contracts;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>The <c>closeReason</c> values written into a closed session's metadata.</summary>
+internal static class CloseReasons
+{
+    /// <summary>The client closed its connection.</summary>
+    public const string ClientClosed = "client_closed";
+
+    /// <summary>The transport failed (network, protocol error) without a more precise reason.</summary>
+    public const string TransportError = "transport_error";
+
+    /// <summary>The node restarted after a crash or kill and closed what the earlier run left open.</summary>
+    public const string NodeRestarted = "node_restarted";
+
+    public const string Stale = HubErrorCodes.Stale;
+    public const string DisconnectedByAdmin = HubErrorCodes.DisconnectedByAdmin;
+    public const string TooManyConnections = HubErrorCodes.TooManyConnections;
+    public const string MessageTooLarge = HubErrorCodes.MessageTooLarge;
+    public const string TokenExpired = HubErrorCodes.TokenExpired;
+    public const string ServerShutdown = HubErrorCodes.ServerShutdown;
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>Limits per node. Bound from the "Limits" section. 0 means no limit where noted.</summary>
+public sealed class LimitOptions
+{
+    public const string SectionName = "Limits";
+
+    /// <summary>Largest message a client may send; a larger one closes its connection (SignalR's MaximumReceiveMessageSize).</summary>
+    public long MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Open connections on this node, all users together (the orchestrator planned a pool of 1,000; nodes here are sized for more).</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Open connections of one user on this node.</summary>
+    public int MaxConnectionsPerUser { get; set; } = 100;
+
+    /// <summary>Token bucket per connection: invocations refilled per second (the orchestrator planned 100/s). 0: no limit.</summary>
+    public double InvocationsPerSecond { get; set; } = 100;
+
+    /// <summary>Token bucket capacity: how many invocations may arrive at once after a quiet spell.</summary>
+    public int InvocationBurst { get; set; } = 200;
+}
+
+internal sealed class LimitOptionsValidator : IValidateOptions<LimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LimitOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxMessageBytes < 1024)
+        {
+            failures.Add($"Limits:MaxMessageBytes must be at least 1024 (e.g. 65536), not {options.MaxMessageBytes}");
+        }
+
+        if (options.MaxConnections < 1 || options.MaxConnectionsPerUser < 1)
+        {
+            failures.Add("Limits:MaxConnections and Limits:MaxConnectionsPerUser must be at least 1 (e.g. 10000 and 100)");
+        }
+
+        if (options.InvocationsPerSecond < 0 || (options.InvocationsPerSecond > 0 && options.InvocationBurst < 1))
+        {
+            failures.Add("Limits:InvocationsPerSecond must be 0 (no limit) or positive with InvocationBurst at least 1 (e.g. 100 and 200)");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,75 @@
+using Gateway.Data.Conversion;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>
+/// The sessions of this node across its own life: at start, close what an earlier run left active (a crash or a
+/// kill gives no chance to); when stopping, tell clients and close every session still marked active here.
+/// </summary>
+/// <remarks>Registered after <see cref="SessionWriter"/>, so it starts after it and stops before it.</remarks>
+internal sealed partial class NodeSessionLifecycle : IHostedService
+{
+    private readonly SessionWriter _writer;
+    private readonly SessionManager _sessions;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly TimeProvider _time;
+    private readonly ILogger<NodeSessionLifecycle> _logger;
+    private CancellationTokenRegistration _stopping;
+
+    public NodeSessionLifecycle(
+        SessionWriter writer, SessionManager sessions, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NodeSessionLifecycle> logger)
+    {
+        _writer = writer;
+        _sessions = sessions;
+        _lifetime = lifetime;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var closed = await CloseNodeSessionsAsync(CloseReasons.NodeRestarted, cancellationToken);
+        if (closed > 0)
+        {
+            LogLeftoversClosed(closed, _sessions.NodeId);
+        }
+
+        // Before Kestrel closes the connections: tell every client to reconnect elsewhere.
+        _stopping = _lifetime.ApplicationStopping.Register(() => _sessions.BeginShutdownAsync().GetAwaiter().GetResult());
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.DisposeAsync();
+        var closed = await CloseNodeSessionsAsync(CloseReasons.ServerShutdown, cancellationToken);
+        LogStopped(closed, _sessions.NodeId);
+    }
+
+    private Task<int> CloseNodeSessionsAsync(string reason, CancellationToken cancellationToken) =>
+        _writer.ExecuteAsync(
+            async (connection, transaction, token) =>
+            {
+                var now = UtcDateTimeConverter.Format(_time.GetUtcNow().UtcDateTime);
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText =
+                    $"""
+                    UPDATE sessions
+                    SET is_active = 0, updated_at = $now,
+                        metadata = json_set(metadata, '$.closeReason', $reason, '$.closedAt', $now)
+                    WHERE is_active = 1 AND json_valid(metadata) AND json_extract(metadata, '{SessionMetadata.NodeIdPath}') = $node
+                    """;
+                command.Parameters.AddWithValue("$now", now);
+                command.Parameters.AddWithValue("$reason", reason);
+                command.Parameters.AddWithValue("$node", _sessions.NodeId);
+                return await command.ExecuteNonQueryAsync(token);
+            },
+            cancellationToken);
+
+    [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Closed {Count} sessions left active by an earlier run of node {NodeId}")]
+    private partial void LogLeftoversClosed(int count, string nodeId);
+
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Node {NodeId} stopped; {Count} sessions still open were closed")]
+    private partial void LogStopped(int count, string nodeId);
+}

@@ -1,0 +1,183 @@
+using Gateway.Contracts;
+using Gateway.Data.Conversion;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>
+/// Background upkeep of the sessions table: the stale-session reaper (every node reaps every node's stale rows,
+/// so a crashed node's sessions close too) and the pruning of inactive rows past retention. Both run through the
+/// session writer, so they never contend with it for SQLite's lock.
+/// </summary>
+internal sealed partial class SessionMaintenance : BackgroundService
+{
+    private const int PruneChunk = 1000;
+
+    private readonly SessionWriter _writer;
+    private readonly SessionManager _sessions;
+    private readonly SessionEvents _events;
+    private readonly SessionLifetimeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SessionMaintenance> _logger;
+
+    public SessionMaintenance(
+        SessionWriter writer, SessionManager sessions, SessionEvents events, IOptions<SessionLifetimeOptions> options, TimeProvider time, ILogger<SessionMaintenance> logger)
+    {
+        _writer = writer;
+        _sessions = sessions;
+        _events = events;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var reap = new PeriodicTimer(_options.ReaperInterval, _time);
+        var nextPrune = _time.GetUtcNow();
+        try
+        {
+            do
+            {
+                try
+                {
+                    await ReapAsync(stoppingToken);
+                    if (_time.GetUtcNow() >= nextPrune)
+                    {
+                        await PruneAsync(stoppingToken);
+                        nextPrune = _time.GetUtcNow() + _options.PruneInterval;
+                    }
+                }
+                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                {
+                    LogMaintenanceFailed(exception);
+                }
+            }
+            while (await reap.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Closes sessions silent for longer than the stale timeout; returns how many.</summary>
+    internal async Task<int> ReapAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var cutoff = now - _options.StaleTimeout;
+        var reaped = await _writer.ExecuteAsync(
+            async (connection, transaction, token) =>
+            {
+                var candidates = new List<string>();
+                await using (var select = connection.CreateCommand())
+                {
+                    select.Transaction = transaction;
+                    select.CommandText = "SELECT id FROM sessions WHERE is_active = 1 AND last_heartbeat < $cutoff";
+                    select.Parameters.AddWithValue("$cutoff", UtcDateTimeConverter.Format(cutoff));
+                    await using var reader = await select.ExecuteReaderAsync(token);
+                    while (await reader.ReadAsync(token))
+                    {
+                        candidates.Add(reader.GetString(0));
+                    }
+                }
+
+                var closed = new List<SessionInfo>();
+                await using var update = connection.CreateCommand();
+                update.Transaction = transaction;
+                update.CommandText =
+                    """
+                    UPDATE sessions
+                    SET is_active = 0, updated_at = $now,
+                        metadata = json_set(CASE WHEN json_valid(metadata) THEN metadata ELSE '{}' END, '$.closeReason', $reason, '$.closedAt', $now)
+                    WHERE id = $id AND is_active = 1
+                    RETURNING id, client_id, user_id, connection_type, metadata, created_at, last_heartbeat
+                    """;
+                var id = update.Parameters.Add("$id", SqliteType.Text);
+                update.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
+                update.Parameters.AddWithValue("$reason", CloseReasons.Stale);
+                foreach (var candidate in candidates)
+                {
+                    // A heartbeat received here but not yet flushed keeps the session alive.
+                    if (_writer.PendingHeartbeat(candidate) is { } pending && pending >= cutoff)
+                    {
+                        continue;
+                    }
+
+                    id.Value = candidate;
+                    await using var reader = await update.ExecuteReaderAsync(token);
+                    if (await reader.ReadAsync(token))
+                    {
+                        closed.Add(new SessionInfo(
+                            reader.GetString(0),
+                            reader.GetString(1),
+                            reader.IsDBNull(2) ? null : reader.GetString(2),
+                            reader.GetString(3),
+                            IsActive: false,
+                            reader.IsDBNull(4) ? null : reader.GetString(4),
+                            UtcDateTimeConverter.Parse(reader.GetString(5)),
+                            now,
+                            UtcDateTimeConverter.Parse(reader.GetString(6))));
+                    }
+                }
+
+                return closed;
+            },
+            cancellationToken);
+
+        foreach (var session in reaped)
+        {
+            LogReaped(session.Id, session.LastHeartbeat);
+            if (!_sessions.IsLive(session.Id))
+            {
+                // Sessions live here announce their close when their connection ends.
+                await _events.ClosedAsync(session);
+            }
+
+            _sessions.AbortReaped(session.Id);
+        }
+
+        return reaped.Count;
+    }
+
+    /// <summary>Deletes inactive sessions closed longer ago than the retention; returns how many.</summary>
+    internal async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = UtcDateTimeConverter.Format(_time.GetUtcNow().UtcDateTime - _options.Retention);
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await _writer.ExecuteAsync(
+                async (connection, transaction, token) =>
+                {
+                    await using var delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText =
+                        "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE is_active = 0 AND updated_at < $cutoff LIMIT $chunk)";
+                    delete.Parameters.AddWithValue("$cutoff", cutoff);
+                    delete.Parameters.AddWithValue("$chunk", PruneChunk);
+                    return await delete.ExecuteNonQueryAsync(token);
+                },
+                cancellationToken);
+            total += deleted;
+        }
+        while (deleted == PruneChunk);
+
+        if (total > 0)
+        {
+            LogPruned(total);
+        }
+
+        return total;
+    }
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Session {SessionId} reaped: last heartbeat {LastHeartbeat:o}")]
+    private partial void LogReaped(string sessionId, DateTime lastHeartbeat);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Pruned {Count} inactive sessions past retention")]
+    private partial void LogPruned(int count);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Error, Message = "Session maintenance failed; retrying at the next interval")]
+    private partial void LogMaintenanceFailed(Exception exception);
+}

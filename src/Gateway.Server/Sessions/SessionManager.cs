@@ -1,0 +1,278 @@
+using System.Security.Claims;
+using Gateway.Contracts;
+using Gateway.Server.Hubs;
+using Microsoft.AspNetCore.Http.Connections.Features;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>
+/// Opens and closes sessions for connections of this node: the row, the live registry, the limits, the
+/// notices to the client and the events to admins. The hub, the admin API and the reaper all go through it.
+/// </summary>
+internal sealed partial class SessionManager
+{
+    private const int MaxClientIdLength = 128;
+
+    private readonly LiveConnections _live;
+    private readonly SessionWriter _writer;
+    private readonly SessionEvents _events;
+    private readonly SessionLifetimeOptions _options;
+    private readonly LimitOptions _limits;
+    private readonly string _nodeId;
+    private readonly TimeProvider _time;
+    private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
+    private readonly RealtimeStats _stats;
+    private readonly ILogger<SessionManager> _logger;
+    private volatile bool _shuttingDown;
+
+    public SessionManager(
+        LiveConnections live,
+        SessionWriter writer,
+        SessionEvents events,
+        IOptions<SessionLifetimeOptions> options,
+        IOptions<LimitOptions> limits,
+        IOptions<NodeOptions> node,
+        TimeProvider time,
+        IHubContext<GatewayHub, IGatewayClient> hub,
+        RealtimeStats stats,
+        ILogger<SessionManager> logger)
+    {
+        _live = live;
+        _writer = writer;
+        _events = events;
+        _options = options.Value;
+        _limits = limits.Value;
+        _nodeId = node.Value.ResolvedId;
+        _time = time;
+        _hub = hub;
+        _stats = stats;
+        _logger = logger;
+    }
+
+    public string NodeId => _nodeId;
+
+    /// <summary>
+    /// Creates the session of a new connection, or refuses it with a <see cref="HubException"/> carrying a
+    /// <see cref="HubErrorCodes"/> code (the refused attempt is recorded as an inactive row with its reason).
+    /// </summary>
+    public async Task<LiveConnection> OpenAsync(HubCallerContext context, string protocol, CancellationToken cancellationToken)
+    {
+        var http = context.GetHttpContext();
+        var clientId = ClientIdOf(http);
+        var userId = context.UserIdentifier;
+        var connectionType = ConnectionTypeOf(context);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var metadata = new SessionMetadata(
+            protocol,
+            context.Features.Get<IHttpTransportFeature>()?.TransportType.ToString() ?? "unknown",
+            Truncate(http?.Request.Headers.UserAgent.ToString()),
+            http?.Connection.RemoteIpAddress?.ToString(),
+            Truncate(FirstNonEmpty(http?.Request.Query[GatewayRoutes.ClientVersionQuery], http?.Request.Headers[GatewayRoutes.ClientVersionHeader])),
+            _nodeId);
+        var sessionId = Guid.CreateVersion7().ToString();
+        var userKey = userId ?? "anonymous";
+
+        if (_shuttingDown)
+        {
+            throw new HubException($"{HubErrorCodes.ServerShutdown}: this gateway node is shutting down; reconnect");
+        }
+
+        if (_live.TryAdmit(userKey) is { } refusal)
+        {
+            await _writer.OpenAsync(
+                new SessionRow(sessionId, clientId, userId, connectionType, IsActive: false, (metadata with { CloseReason = CloseReasons.TooManyConnections }).ToJson(), now),
+                cancellationToken);
+            LogRefused(sessionId, userKey, refusal);
+            throw new HubException($"{HubErrorCodes.TooManyConnections}: {refusal}");
+        }
+
+        try
+        {
+            await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: true, metadata.ToJson(), now), cancellationToken);
+        }
+        catch
+        {
+            _live.Release(userKey);
+            throw;
+        }
+
+        var connection = new LiveConnection
+        {
+            SessionId = sessionId,
+            ConnectionId = context.ConnectionId,
+            ClientId = clientId,
+            UserId = userId,
+            ConnectionType = connectionType,
+            Protocol = protocol,
+            OpenedAt = now,
+            Context = context,
+            Metadata = metadata.ToJson(),
+            Invocations = _limits.InvocationsPerSecond > 0
+                ? new TokenBucket(_limits.InvocationsPerSecond, _limits.InvocationBurst, _time.GetTimestamp(), _time.TimestampFrequency)
+                : null,
+        };
+        _live.Add(connection);
+        context.Items[typeof(LiveConnection)] = connection;
+        LogOpened(sessionId, clientId, userKey, connectionType, protocol);
+        await _events.OpenedAsync(Describe(connection, isActive: true, now));
+        return connection;
+    }
+
+    /// <summary>Closes the session of a connection that ended, whoever ended it.</summary>
+    public async Task ClosedAsync(HubCallerContext context, Exception? exception)
+    {
+        if (context.Items[typeof(LiveConnection)] is not LiveConnection connection)
+        {
+            return;
+        }
+
+        _live.Remove(connection.SessionId, out _);
+        _live.Release(connection.UserId ?? "anonymous");
+        connection.TrySetCloseReason(ReasonFor(context, exception));
+        var reason = connection.CloseReason!;
+        await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
+        LogClosed(connection.SessionId, reason);
+        await _events.ClosedAsync(Describe(connection, isActive: false, _time.GetUtcNow().UtcDateTime));
+    }
+
+    /// <summary>
+    /// Closes a session for a reason of the gateway's (admin, stale): the row is marked inactive first, then the
+    /// client, if connected here, is told why and its connection aborted after the close grace.
+    /// </summary>
+    /// <returns>Whether the session was live on this node.</returns>
+    public async Task<bool> CloseLiveAsync(string sessionId, string code, string message, CancellationToken cancellationToken)
+    {
+        if (_live.Find(sessionId) is not { } connection || !connection.TrySetCloseReason(code))
+        {
+            return false;
+        }
+
+        await _writer.CloseAsync(sessionId, code, cancellationToken, message);
+        _ = NotifyAndAbortAsync(connection, new ConnectionClosing(code, message, Reconnect: code is HubErrorCodes.Stale or HubErrorCodes.ServerShutdown));
+        return true;
+    }
+
+    /// <summary>Tells a client whose row the reaper already closed, then aborts it.</summary>
+    public void AbortReaped(string sessionId)
+    {
+        if (_live.Find(sessionId) is { } connection && connection.TrySetCloseReason(CloseReasons.Stale))
+        {
+            _ = NotifyAndAbortAsync(connection, new ConnectionClosing(HubErrorCodes.Stale, "no heartbeat within the stale timeout", Reconnect: true));
+        }
+    }
+
+    /// <summary>Marks the node as stopping: new connections are refused and every open one is told to reconnect elsewhere.</summary>
+    public async Task BeginShutdownAsync()
+    {
+        _shuttingDown = true;
+        foreach (var connection in _live.All)
+        {
+            if (connection.TrySetCloseReason(CloseReasons.ServerShutdown))
+            {
+                await SendClosingAsync(connection, new ConnectionClosing(HubErrorCodes.ServerShutdown, "the gateway node is shutting down", Reconnect: true));
+            }
+        }
+    }
+
+    public bool IsLive(string sessionId) => _live.Find(sessionId) is not null;
+
+    /// <summary>Records liveness of a connection (any invocation).</summary>
+    public void Touch(LiveConnection connection) => _writer.Touch(connection.SessionId);
+
+    public SessionInfo Describe(LiveConnection connection, bool isActive, DateTime updatedAt) => new(
+        connection.SessionId,
+        connection.ClientId,
+        connection.UserId,
+        connection.ConnectionType,
+        isActive,
+        connection.Metadata,
+        connection.OpenedAt,
+        updatedAt,
+        _writer.PendingHeartbeat(connection.SessionId) ?? connection.OpenedAt);
+
+    private async Task NotifyAndAbortAsync(LiveConnection connection, ConnectionClosing notice)
+    {
+        await SendClosingAsync(connection, notice);
+        await Task.Delay(_options.CloseGrace, _time);
+        connection.Context.Abort();
+    }
+
+    private async Task SendClosingAsync(LiveConnection connection, ConnectionClosing notice)
+    {
+        try
+        {
+            await _hub.Clients.Client(connection.ConnectionId).ConnectionClosing(notice);
+            _stats.MessagesSent(1);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The connection may already be gone; the abort that follows settles it either way.
+            LogNoticeFailed(exception, connection.SessionId);
+        }
+    }
+
+    private string ReasonFor(HubCallerContext context, Exception? exception)
+    {
+        if (_shuttingDown)
+        {
+            return CloseReasons.ServerShutdown;
+        }
+
+        if (exception is InvalidDataException && exception.Message.Contains("maximum message size", StringComparison.OrdinalIgnoreCase))
+        {
+            return CloseReasons.MessageTooLarge;
+        }
+
+        if (context.User?.FindFirst("exp")?.Value is { } exp
+            && long.TryParse(exp, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            && DateTimeOffset.FromUnixTimeSeconds(seconds) <= _time.GetUtcNow())
+        {
+            return CloseReasons.TokenExpired;
+        }
+
+        return exception is null ? CloseReasons.ClientClosed : CloseReasons.TransportError;
+    }
+
+    private static string ClientIdOf(HttpContext? http)
+    {
+        var supplied = FirstNonEmpty(http?.Request.Query[GatewayRoutes.ClientIdQuery], http?.Request.Headers[GatewayRoutes.ClientIdHeader]);
+        if (supplied is null)
+        {
+            return Guid.NewGuid().ToString();
+        }
+
+        if (supplied.Length > MaxClientIdLength || supplied.Any(char.IsControl))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: clientId must be at most {MaxClientIdLength} printable characters");
+        }
+
+        return supplied;
+    }
+
+    private static string ConnectionTypeOf(HubCallerContext context) =>
+        context.Features.Get<IHttpTransportFeature>()?.TransportType switch
+        {
+            HttpTransportType.ServerSentEvents => ConnectionTypes.ServerSentEvents,
+            HttpTransportType.LongPolling => ConnectionTypes.LongPolling,
+            _ => ConnectionTypes.WebSocket,
+        };
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+
+    private static string? Truncate(string? value) => value is { Length: > 256 } ? value[..256] : value;
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Session {SessionId} opened: client {ClientId}, user {UserId}, {ConnectionType}/{Protocol}")]
+    private partial void LogOpened(string sessionId, string clientId, string userId, string connectionType, string protocol);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Session {SessionId} closed: {Reason}")]
+    private partial void LogClosed(string sessionId, string reason);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Connection refused, session {SessionId} of user {UserId}: {Reason}")]
+    private partial void LogRefused(string sessionId, string userId, string reason);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Could not tell session {SessionId} it is being closed")]
+    private partial void LogNoticeFailed(Exception exception, string sessionId);
+}

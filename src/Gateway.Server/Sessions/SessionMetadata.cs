@@ -1,0 +1,23 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>
+/// The JSON kept in <c>sessions.metadata</c>. Closing a session adds <c>closeReason</c> and <c>closedAt</c>
+/// (SQLite's json_set, so what a client may have stored is kept).
+/// </summary>
+internal sealed record SessionMetadata(
+    [property: JsonPropertyName("protocol")] string Protocol,
+    [property: JsonPropertyName("transport")] string Transport,
+    [property: JsonPropertyName("userAgent")] string? UserAgent,
+    [property: JsonPropertyName("remoteAddress")] string? RemoteAddress,
+    [property: JsonPropertyName("clientVersion")] string? ClientVersion,
+    [property: JsonPropertyName("nodeId")] string NodeId,
+    [property: JsonPropertyName("closeReason")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CloseReason = null)
+{
+    /// <summary>The JSON path the node id is stored at, for the start-up sweep.</summary>
+    public const string NodeIdPath = "$.nodeId";
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+}

@@ -1,0 +1,342 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Gateway.Data.Conversion;
+using Gateway.Server.Database;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Sessions;
+
+/// <summary>
+/// The one writer of the sessions table on this node. Opens and closes are queued and committed in groups (one
+/// transaction for everything queued when the writer gets to it); heartbeats are coalesced in memory, the newest
+/// per session, and written in the same way once per flush interval. SQLite has one writer at a time: a
+/// transaction per connection event or heartbeat would make it the ceiling.
+/// </summary>
+/// <remarks>
+/// Ordering: operations on one session are applied in the order they were queued. An open is awaited before the
+/// client is told its session id, so a close can never overtake its open. On stop, everything queued and every
+/// pending heartbeat is written before the writer ends.
+/// </remarks>
+internal sealed partial class SessionWriter : BackgroundService
+{
+    private const int MaxBatch = 1024;
+
+    private readonly Channel<Operation> _queue = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly DatabaseLocation _database;
+    private readonly SessionLifetimeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RealtimeStats _stats;
+    private readonly ILogger<SessionWriter> _logger;
+    private ConcurrentDictionary<string, DateTime> _heartbeats = new(StringComparer.Ordinal);
+
+    public SessionWriter(
+        DatabaseLocation database, IOptions<SessionLifetimeOptions> options, TimeProvider time, RealtimeStats stats, ILogger<SessionWriter> logger)
+    {
+        _database = database;
+        _options = options.Value;
+        _time = time;
+        _stats = stats;
+        _logger = logger;
+    }
+
+    /// <summary>Inserts a session; completes once committed.</summary>
+    public Task OpenAsync(SessionRow row, CancellationToken cancellationToken) =>
+        Enqueue(new Operation.Open(row), cancellationToken);
+
+    /// <summary>Marks a session inactive with a reason in its metadata; completes once committed.</summary>
+    /// <param name="message">Free text kept as <c>closeMessage</c> (an admin's reason); null for none.</param>
+    public Task CloseAsync(string sessionId, string reason, CancellationToken cancellationToken, string? message = null)
+    {
+        _heartbeats.TryRemove(sessionId, out _);
+        return Enqueue(new Operation.Close(sessionId, reason, message, _time.GetUtcNow().UtcDateTime), cancellationToken);
+    }
+
+    /// <summary>Records liveness; written at the next flush. Costs a dictionary write, no I/O.</summary>
+    public void Touch(string sessionId) => _heartbeats[sessionId] = _time.GetUtcNow().UtcDateTime;
+
+    /// <summary>Sessions with a heartbeat not yet written, and its time (the reaper must not close them).</summary>
+    public DateTime? PendingHeartbeat(string sessionId) => _heartbeats.TryGetValue(sessionId, out var at) ? at : null;
+
+    /// <summary>Runs <paramref name="work"/> inside the writer's next transaction, in queue order (for sweeps that close many sessions).</summary>
+    public Task<T> ExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var operation = new Operation.Custom<T>(work);
+        return EnqueueTyped(operation, cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var connection = new SqliteConnection(_database.ConnectionString);
+        await connection.OpenAsync(CancellationToken.None);
+        await using (var pragma = connection.CreateCommand())
+        {
+            // WAL (set in the file) with NORMAL: commits are atomic and durable across a process crash.
+            pragma.CommandText = "PRAGMA synchronous = NORMAL;";
+            await pragma.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+
+        var nextFlush = _time.GetUtcNow() + _options.FlushInterval;
+        var batch = new List<Operation>(MaxBatch);
+        var writesSinceStop = 0;
+        while (true)
+        {
+            var stopping = stoppingToken.IsCancellationRequested;
+            if (!stopping && !_queue.Reader.TryPeek(out _))
+            {
+                var wait = nextFlush - _time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    timeout.CancelAfter(wait);
+                    try
+                    {
+                        await _queue.Reader.WaitToReadAsync(timeout.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The flush is due, or the host is stopping: both handled below.
+                    }
+                }
+            }
+
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            var now = _time.GetUtcNow();
+            var heartbeats = now >= nextFlush || stoppingToken.IsCancellationRequested ? TakeHeartbeats() : null;
+            if (now >= nextFlush)
+            {
+                nextFlush = now + _options.FlushInterval;
+            }
+
+            if (batch.Count > 0 || heartbeats is { Count: > 0 })
+            {
+                await WriteAsync(connection, batch, heartbeats);
+                batch.Clear();
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                // Drain what is queued; give up on heartbeats a failing database keeps rejecting.
+                if (!_queue.Reader.TryPeek(out _) && (_heartbeats.IsEmpty || ++writesSinceStop > 3))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        _queue.Writer.TryComplete();
+    }
+
+    private async Task WriteAsync(SqliteConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    {
+        try
+        {
+            await CommitAsync(connection, batch, heartbeats);
+            foreach (var operation in batch)
+            {
+                operation.Complete();
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+        {
+            LogWriteFailed(exception, batch.Count, heartbeats?.Count ?? 0);
+            RequeueHeartbeats(heartbeats);
+
+            // One bad operation must not fail the others that shared its transaction: retry each alone.
+            foreach (var operation in batch)
+            {
+                try
+                {
+                    await CommitAsync(connection, [operation], heartbeats: null);
+                    operation.Complete();
+                }
+                catch (Exception single) when (single is SqliteException or InvalidOperationException)
+                {
+                    operation.Fail(single);
+                }
+            }
+        }
+    }
+
+    private async Task CommitAsync(SqliteConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    {
+        // Writes here never depend on the caller's cancellation: a session row must reach the database even
+        // when the connection that asked for it is already gone.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
+        using var statements = new Statements(connection, transaction);
+        foreach (var operation in batch)
+        {
+            await operation.ApplyAsync(statements, connection, transaction);
+        }
+
+        var heartbeatRows = 0;
+        if (heartbeats is not null)
+        {
+            var stamp = statements.Heartbeat;
+            foreach (var (sessionId, at) in heartbeats)
+            {
+                stamp.Parameters["$id"].Value = sessionId;
+                stamp.Parameters["$at"].Value = UtcDateTimeConverter.Format(at);
+                heartbeatRows += await stamp.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        _stats.TransactionCommitted(heartbeatRows);
+    }
+
+    /// <summary>Puts heartbeats of a failed flush back, unless a newer one arrived meanwhile.</summary>
+    private void RequeueHeartbeats(ConcurrentDictionary<string, DateTime>? heartbeats)
+    {
+        foreach (var (sessionId, at) in heartbeats ?? [])
+        {
+            _heartbeats.AddOrUpdate(sessionId, at, (_, newer) => newer > at ? newer : at);
+        }
+    }
+
+    private ConcurrentDictionary<string, DateTime>? TakeHeartbeats()
+    {
+        if (_heartbeats.IsEmpty)
+        {
+            return null;
+        }
+
+        return Interlocked.Exchange(ref _heartbeats, new ConcurrentDictionary<string, DateTime>(StringComparer.Ordinal));
+    }
+
+    private async Task Enqueue(Operation operation, CancellationToken cancellationToken)
+    {
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new InvalidOperationException("The session writer has stopped.");
+        }
+
+        await operation.Completion.WaitAsync(cancellationToken);
+    }
+
+    private async Task<T> EnqueueTyped<T>(Operation.Custom<T> operation, CancellationToken cancellationToken)
+    {
+        await Enqueue(operation, cancellationToken);
+        return operation.Result!;
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Session write of {Operations} operations and {Heartbeats} heartbeats failed and was rolled back")]
+    private partial void LogWriteFailed(Exception exception, int operations, int heartbeats);
+
+    /// <summary>The writer's prepared statements for one transaction.</summary>
+    private sealed class Statements : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteTransaction _transaction;
+        private SqliteCommand? _insert;
+        private SqliteCommand? _close;
+        private SqliteCommand? _heartbeat;
+
+        public Statements(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            _connection = connection;
+            _transaction = transaction;
+        }
+
+        public SqliteCommand Insert => _insert ??= Create(
+            """
+            INSERT INTO sessions (id, client_id, user_id, connection_type, is_active, metadata, created_at, updated_at, last_heartbeat)
+            VALUES ($id, $client, $user, $type, $active, $metadata, $at, $at, $at)
+            """,
+            "$id", "$client", "$user", "$type", "$active", "$metadata", "$at");
+
+        public SqliteCommand Close => _close ??= Create(
+            """
+            UPDATE sessions
+            SET is_active = 0, updated_at = $at,
+                metadata = json_set(CASE WHEN json_valid(metadata) THEN metadata ELSE '{}' END,
+                                    '$.closeReason', $reason, '$.closedAt', $at, '$.closeMessage', $message)
+            WHERE id = $id AND is_active = 1
+            """,
+            "$id", "$reason", "$message", "$at");
+
+        // Setting updated_at here keeps the AFTER UPDATE trigger from running a second UPDATE per row.
+        public SqliteCommand Heartbeat => _heartbeat ??= Create(
+            "UPDATE sessions SET last_heartbeat = $at, updated_at = $at WHERE id = $id AND is_active = 1 AND last_heartbeat < $at",
+            "$id", "$at");
+
+        public void Dispose()
+        {
+            _insert?.Dispose();
+            _close?.Dispose();
+            _heartbeat?.Dispose();
+        }
+
+        private SqliteCommand Create(string sql, params string[] parameters)
+        {
+            var command = _connection.CreateCommand();
+            command.Transaction = _transaction;
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            command.Prepare();
+            return command;
+        }
+    }
+
+    private abstract class Operation
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Completion => _done.Task;
+
+        public abstract Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction);
+
+        public void Complete() => _done.TrySetResult();
+
+        public void Fail(Exception exception) => _done.TrySetException(exception);
+
+        public sealed class Open(SessionRow row) : Operation
+        {
+            public override Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
+            {
+                var insert = statements.Insert;
+                insert.Parameters["$id"].Value = row.Id;
+                insert.Parameters["$client"].Value = row.ClientId;
+                insert.Parameters["$user"].Value = (object?)row.UserId ?? DBNull.Value;
+                insert.Parameters["$type"].Value = row.ConnectionType;
+                insert.Parameters["$active"].Value = row.IsActive ? 1 : 0;
+                insert.Parameters["$metadata"].Value = row.Metadata;
+                insert.Parameters["$at"].Value = UtcDateTimeConverter.Format(row.At);
+                return insert.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+
+        public sealed class Close(string sessionId, string reason, string? message, DateTime at) : Operation
+        {
+            public override Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
+            {
+                var close = statements.Close;
+                close.Parameters["$id"].Value = sessionId;
+                close.Parameters["$reason"].Value = reason;
+                close.Parameters["$message"].Value = (object?)message ?? DBNull.Value;
+                close.Parameters["$at"].Value = UtcDateTimeConverter.Format(at);
+                return close.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+
+        public sealed class Custom<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work) : Operation
+        {
+            public T? Result { get; private set; }
+
+            public override async Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction) =>
+                Result = await work(connection, transaction, CancellationToken.None);
+        }
+    }
+}

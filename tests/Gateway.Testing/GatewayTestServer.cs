@@ -1,0 +1,114 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Testing;
+
+/// <summary>
+/// The real gateway (Program) on a real Kestrel port on 127.0.0.1, with its own SQLite file, node id and signing key.
+/// Tests mint tokens here with the key, independently of the gateway's own issuer.
+/// </summary>
+public sealed class GatewayTestServer : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    /// <param name="settings">Overrides, e.g. <c>["Sessions:FlushIntervalSeconds"] = "0.2"</c>.</param>
+    /// <param name="database">A database to reuse (to restart a server on it); a fresh file when null.</param>
+    public GatewayTestServer(IReadOnlyDictionary<string, string?>? settings = null, TemporarySqliteFile? database = null, string? nodeId = null)
+    {
+        OwnsDatabase = database is null;
+        Database = database ?? new TemporarySqliteFile("gateway.db");
+        NodeId = nodeId ?? "test-node-" + Guid.NewGuid().ToString("N")[..8];
+        _settings = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["DATABASE_URL"] = Database.DatabaseUrl,
+            ["Node:Id"] = NodeId,
+            ["Auth:SigningKey"] = SigningKey,
+            ["Auth:ClockSkewSeconds"] = "0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        UseKestrel(0);
+    }
+
+    /// <summary>The same for every test server, so a token can be minted before a server restarts.</summary>
+    public static string SigningKey => "gateway-tests-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+    public TemporarySqliteFile Database { get; }
+
+    public bool OwnsDatabase { get; }
+
+    public string NodeId { get; }
+
+    /// <summary>Starts Kestrel if needed and returns its loopback address.</summary>
+    public Uri BaseAddress
+    {
+        get
+        {
+            StartServer();
+            var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            return new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        }
+    }
+
+    public Uri HubUrl => new(BaseAddress, "/hubs/gateway");
+
+    /// <summary>A JWT the gateway accepts, signed with <see cref="SigningKey"/>.</summary>
+    public static string Token(string userId, params string[] roles) => Token(userId, TimeSpan.FromHours(1), roles);
+
+    public static string Token(string userId, TimeSpan lifetime, params string[] roles)
+    {
+        var now = DateTime.UtcNow;
+        var claims = new List<Claim> { new("sub", userId) };
+        claims.AddRange(roles.Select(role => new Claim("role", role)));
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = "gateway",
+            Audience = "gateway",
+            IssuedAt = now,
+            NotBefore = now.AddSeconds(-1),
+            Expires = now + lifetime,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    /// <summary>An HTTP client on the real port, with a bearer token when given.</summary>
+    public HttpClient CreateHttpClient(string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && OwnsDatabase)
+        {
+            Database.Dispose();
+        }
+    }
+}
