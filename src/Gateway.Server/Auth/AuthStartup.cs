@@ -50,6 +50,35 @@ internal sealed partial class AuthStartup : IHostedLifecycleService
         return Task.CompletedTask;
     }
 
+    /// <summary>Validates the "Auth" settings and resolves the signing key; false (each reason logged) when the server must not start.</summary>
+    public static bool Check(IServiceProvider services)
+    {
+        var logger = services.GetRequiredService<ILogger<AuthStartup>>();
+        try
+        {
+            if (!services.GetRequiredService<IOptions<AuthOptions>>().Value.UsesExternalAuthority)
+            {
+                _ = services.GetRequiredService<SigningKeyStore>().Key;
+            }
+
+            return true;
+        }
+        catch (OptionsValidationException exception)
+        {
+            foreach (var failure in exception.Failures)
+            {
+                LogRefused(logger, failure);
+            }
+
+            return false;
+        }
+        catch (SigningKeyException exception)
+        {
+            LogRefused(logger, exception.Message);
+            return false;
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -59,6 +88,9 @@ internal sealed partial class AuthStartup : IHostedLifecycleService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Auth:AllowAnonymous is on: a request without a token is user 'anonymous' with roles {Roles}. "
         + "For local development only; turn it off on any server others can reach")]

@@ -28,9 +28,6 @@ public static class AuthenticationServiceCollectionExtensions
         services.AddHostedService<AuthStartup>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        // AddAuthentication brings data protection, which at start would create and persist a key ring under
-        // ~/.aspnet (with a warning). Bearer tokens never use it and the gateway protects nothing else: keep it in memory.
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwtBearerOptionsSetup>();
 
         var user = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(GatewayRoles.All).Build();
@@ -42,6 +39,13 @@ public static class AuthenticationServiceCollectionExtensions
             .SetFallbackPolicy(user);
         return builder;
     }
+
+    /// <summary>
+    /// Checks the "Auth" settings and the signing key (creating the key file if need be) before the server starts,
+    /// as <c>PrepareGatewayDatabaseAsync</c> checks the database. False: do not start; each reason is logged as
+    /// critical. Without this call a bad setting still stops the start (ValidateOnStart), but as an unhandled exception.
+    /// </summary>
+    public static bool CheckGatewayAuth(this WebApplication app) => AuthStartup.Check(app.Services);
 
     /// <summary>
     /// Authentication, then (with Auth:AllowAnonymous) the anonymous user for requests without a token, then

@@ -168,12 +168,21 @@ internal sealed partial class SessionManager
     public async Task BeginShutdownAsync()
     {
         _shuttingDown = true;
+        var told = 0;
         foreach (var connection in _live.All)
         {
             if (connection.TrySetCloseReason(CloseReasons.ServerShutdown))
             {
                 await SendClosingAsync(connection, new ConnectionClosing(HubErrorCodes.ServerShutdown, "the gateway node is shutting down", Reconnect: true));
+                told++;
             }
+        }
+
+        if (told > 0)
+        {
+            // Long-polling and SSE clients pick the notice up on their next read; give them the close grace for it
+            // before the server closes their connections.
+            await Task.Delay(_options.CloseGrace, _time);
         }
     }
 

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Gateway.Contracts;
+using Gateway.Server.Tests.Infrastructure;
+using Gateway.Testing;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Server.Tests.Sessions;
+
+/// <summary>Stale sessions are reaped; a node closes what a crash left open and what is open when it stops.</summary>
+public sealed class SessionLifecycleTests
+{
+    private static Dictionary<string, string?> FastReaper() => new()
+    {
+        ["Sessions:StaleTimeoutSeconds"] = "2",
+        ["Sessions:ReaperIntervalSeconds"] = "0.3",
+        ["Sessions:HeartbeatIntervalSeconds"] = "1",
+        ["Sessions:FlushIntervalSeconds"] = "0.2",
+    };
+
+    [Fact]
+    public async Task A_silent_client_is_reaped_told_why_and_its_connection_aborted()
+    {
+        using var server = new GatewayTestServer(FastReaper());
+        await using var silent = server.CreateClient(GatewayTestServer.Token("quiet", GatewayRoles.Agent));
+        await using var beating = server.CreateClient(GatewayTestServer.Token("lively", GatewayRoles.Agent));
+        var quiet = await silent.StartAsync();
+        var lively = await beating.StartAsync();
+        using var heartbeats = new CancellationTokenSource();
+        var beatLoop = Task.Run(async () =>
+        {
+            while (!heartbeats.IsCancellationRequested)
+            {
+                await beating.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
+                await Task.Delay(500);
+            }
+        });
+
+        var notice = await silent.Closing;
+        await silent.Closed;
+        await heartbeats.CancelAsync();
+        await beatLoop;
+
+        Assert.Equal(HubErrorCodes.Stale, notice.Code);
+        Assert.True(notice.Reconnect);
+        Assert.Equal((0L, "stale"), SessionState(server.Database, quiet.SessionId));
+        Assert.Equal(1L, SessionState(server.Database, lively.SessionId).IsActive);
+        Assert.Equal(HubConnectionState.Connected, beating.Connection.State);
+    }
+
+    [Theory]
+    [InlineData(HttpTransportType.WebSockets)]
+    [InlineData(HttpTransportType.ServerSentEvents)]
+    [InlineData(HttpTransportType.LongPolling)]
+    public async Task Stopping_the_server_tells_clients_to_reconnect_elsewhere(HttpTransportType transport)
+    {
+        var server = new GatewayTestServer();
+        await using var client = server.CreateClient(GatewayTestServer.Token("alice", GatewayRoles.Dashboard), transport);
+        await client.StartAsync();
+
+        var stopping = Task.Run(server.Dispose);
+        var notice = await client.Closing;
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HubErrorCodes.ServerShutdown, notice.Code);
+        Assert.True(notice.Reconnect);
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_closes_every_session_of_the_node_in_the_database()
+    {
+        using var database = new TemporarySqliteFile("shared.db");
+        var server = new GatewayTestServer(database: database, nodeId: "node-a");
+        await using var client = server.CreateClient(GatewayTestServer.Token("alice", GatewayRoles.Dashboard));
+        var sessionId = (await client.StartAsync()).SessionId;
+        Assert.Equal(1L, SessionState(database, sessionId).IsActive);
+
+        // The client is still connected when the server stops.
+        await Task.Run(server.Dispose).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((0L, "server_shutdown"), SessionState(database, sessionId));
+    }
+
+    [Fact]
+    public async Task Sessions_left_active_by_a_killed_process_are_closed_when_that_node_starts_again()
+    {
+        using var database = new TemporarySqliteFile("crash.db");
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = database.DatabaseUrl,
+            ["Node__Id"] = "crashing-node",
+            ["Auth__SigningKey"] = GatewayTestServer.SigningKey,
+        };
+
+        string sessionId;
+        await using (var first = await GatewayServerProcess.StartAsync(database.Directory, environment))
+        {
+            Assert.False(first.HasExited, first.Output);
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(first.BaseAddress, "/hubs/gateway"), options =>
+                    options.AccessTokenProvider = () => Task.FromResult<string?>(GatewayTestServer.Token("alice", GatewayRoles.Agent)))
+                .Build();
+            var established = new TaskCompletionSource<ConnectionEstablished>();
+            connection.On<ConnectionEstablished>(nameof(IGatewayClient.ConnectionEstablished), e => established.TrySetResult(e));
+            await connection.StartAsync().WaitAsync(TestHubConnections.Timeout);
+            sessionId = (await established.Task.WaitAsync(TestHubConnections.Timeout)).SessionId;
+            // DisposeAsync kills the process: no graceful stop, the row stays active.
+        }
+
+        Assert.Equal(1L, SessionState(database, sessionId).IsActive);
+
+        await using var second = await GatewayServerProcess.StartAsync(database.Directory, environment);
+        Assert.False(second.HasExited, second.Output);
+
+        Assert.Equal((0L, "node_restarted"), SessionState(database, sessionId));
+    }
+
+    [Fact]
+    public async Task Another_node_leaves_this_nodes_sessions_alone_at_start()
+    {
+        using var database = new TemporarySqliteFile("two-nodes.db");
+        using var nodeA = new GatewayTestServer(database: database, nodeId: "node-a");
+        await using var client = nodeA.CreateClient(GatewayTestServer.Token("alice", GatewayRoles.Agent));
+        var established = await client.StartAsync();
+
+        using var nodeB = new GatewayTestServer(database: database, nodeId: "node-b");
+        _ = nodeB.BaseAddress;
+
+        Assert.Equal(1L, SessionState(database, established.SessionId).IsActive);
+    }
+
+    internal static (long IsActive, string? CloseReason) SessionState(TemporarySqliteFile database, string sessionId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT is_active, metadata FROM sessions WHERE id = $id";
+        command.Parameters.AddWithValue("$id", sessionId);
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read(), $"no row for session {sessionId}");
+        using var metadata = JsonDocument.Parse(reader.GetString(1));
+        var reason = metadata.RootElement.TryGetProperty("closeReason", out var value) ? value.GetString() : null;
+        return (reader.GetInt64(0), reason);
+    }
+}
