@@ -25,15 +25,16 @@ internal sealed class AnonymousUserMiddleware
         _roles = options.Value.EffectiveAnonymousRoles;
     }
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
-        if (_enabled && context.User.Identity?.IsAuthenticated != true
-            && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is null)
+        // The authentication middleware keeps only a success; asking again returns the handler's cached result,
+        // which tells "no token" (None) from "a token that failed" (Failure).
+        if (_enabled && context.User.Identity?.IsAuthenticated != true && (await context.AuthenticateAsync()).None)
         {
             context.User = CreatePrincipal(_roles);
         }
 
-        return _next(context);
+        await _next(context);
     }
 
     public static ClaimsPrincipal CreatePrincipal(IReadOnlyList<string> roles)

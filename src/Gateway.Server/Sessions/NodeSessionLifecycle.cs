@@ -15,7 +15,9 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _time;
     private readonly ILogger<NodeSessionLifecycle> _logger;
+    private readonly Lock _gate = new();
     private CancellationTokenRegistration _stopping;
+    private Task? _stop;
 
     public NodeSessionLifecycle(
         SessionWriter writer, SessionManager sessions, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NodeSessionLifecycle> logger)
@@ -39,7 +41,19 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
         _stopping = _lifetime.ApplicationStopping.Register(() => _sessions.BeginShutdownAsync().GetAwaiter().GetResult());
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Idempotent: a host can be stopped twice at once (the test host and RunAsync both do), and the second
+    /// caller must wait for the first rather than run ahead and stop the writer under it.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _stop ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await _stopping.DisposeAsync();
         var closed = await CloseNodeSessionsAsync(CloseReasons.ServerShutdown, cancellationToken);

@@ -81,7 +81,7 @@ internal sealed partial class SessionWriter : BackgroundService
         var writesSinceStop = 0;
         while (true)
         {
-            var stopping = stoppingToken.IsCancellationRequested;
+            var stopping = stoppingToken.IsCancellationRequested || _queue.Reader.Completion.IsCompleted;
             if (!stopping && !_queue.Reader.TryPeek(out _))
             {
                 var wait = nextFlush - _time.GetUtcNow();
@@ -105,8 +105,9 @@ internal sealed partial class SessionWriter : BackgroundService
                 batch.Add(operation);
             }
 
+            stopping = stoppingToken.IsCancellationRequested || _queue.Reader.Completion.IsCompleted;
             var now = _time.GetUtcNow();
-            var heartbeats = now >= nextFlush || stoppingToken.IsCancellationRequested ? TakeHeartbeats() : null;
+            var heartbeats = now >= nextFlush || stopping ? TakeHeartbeats() : null;
             if (now >= nextFlush)
             {
                 nextFlush = now + _options.FlushInterval;
@@ -118,7 +119,7 @@ internal sealed partial class SessionWriter : BackgroundService
                 batch.Clear();
             }
 
-            if (stoppingToken.IsCancellationRequested)
+            if (stopping)
             {
                 // Drain what is queued; give up on heartbeats a failing database keeps rejecting.
                 if (!_queue.Reader.TryPeek(out _) && (_heartbeats.IsEmpty || ++writesSinceStop > 3))
@@ -131,8 +132,9 @@ internal sealed partial class SessionWriter : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
+        // Refuse new work first, so nothing is queued after the loop has drained and ended (it would wait forever).
         _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
     }
 
     private async Task WriteAsync(SqliteConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
