@@ -1,0 +1,128 @@
+using System.Net;
+using Gateway.Contracts;
+using Gateway.Testing;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Server.Tests.Sessions;
+
+/// <summary>Each limit gives its clear error or close reason, records why in the row, and leaves others unharmed.</summary>
+public sealed class LimitsAndExpiryTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_oversized_message_closes_that_connection_with_the_reason_and_others_carry_on(bool messagePack)
+    {
+        using var server = new GatewayTestServer(new Dictionary<string, string?> { ["Limits:MaxMessageBytes"] = "4096" });
+        await using var big = server.CreateClient(GatewayTestServer.Token("big", GatewayRoles.Agent), messagePack: messagePack);
+        await using var other = server.CreateClient(GatewayTestServer.Token("other", GatewayRoles.Agent));
+        var session = await big.StartAsync();
+        await other.StartAsync();
+
+        await big.Connection.SendAsync(nameof(IGatewayHub.DisconnectSession), "x", new string('a', 10_000));
+        var error = await big.Closed;
+
+        Assert.Contains("maximum message size", error?.Message, StringComparison.OrdinalIgnoreCase);
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, session.SessionId) == (0L, "message_too_large"));
+        Assert.NotEqual(default, (await other.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat))).ServerTime);
+    }
+
+    [Fact]
+    public async Task A_flood_over_the_rate_limit_gets_rate_limited_errors_and_the_connection_stays_open()
+    {
+        using var server = new GatewayTestServer(new Dictionary<string, string?>
+        {
+            ["Limits:InvocationsPerSecond"] = "20",
+            ["Limits:InvocationBurst"] = "10",
+        });
+        await using var flooder = server.CreateClient(GatewayTestServer.Token("flooder", GatewayRoles.Agent));
+        await flooder.StartAsync();
+
+        var calls = Enumerable.Range(0, 60).Select(_ => flooder.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat))).ToList();
+        try
+        {
+            await Task.WhenAll(calls).WaitAsync(TestHubConnections.Timeout);
+        }
+        catch (HubException)
+        {
+            // Expected for the calls over the limit; each is inspected below.
+        }
+
+        var refused = calls.Where(c => c.IsFaulted).Select(c => c.Exception!.InnerException).ToList();
+        Assert.InRange(calls.Count(c => c.IsCompletedSuccessfully), 10, 40);
+        Assert.NotEmpty(refused);
+        Assert.All(refused, e => Assert.Equal(HubErrorCodes.RateLimited, HubErrorCodes.CodeOf(e!.Message)));
+
+        await Task.Delay(600); // the bucket refills
+        Assert.NotEqual(default, (await flooder.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat))).ServerTime);
+        Assert.Equal(HubConnectionState.Connected, flooder.Connection.State);
+    }
+
+    [Fact]
+    public async Task One_connection_too_many_is_refused_with_the_reason_recorded_and_the_others_keep_theirs()
+    {
+        using var server = new GatewayTestServer(new Dictionary<string, string?>
+        {
+            ["Limits:MaxConnectionsPerUser"] = "2",
+            ["Limits:MaxConnections"] = "3",
+        });
+        var token = GatewayTestServer.Token("greedy", GatewayRoles.Agent);
+        await using var first = server.CreateClient(token);
+        await using var second = server.CreateClient(token);
+        await using var third = server.CreateClient(token, clientId: "third");
+        await first.StartAsync();
+        await second.StartAsync();
+
+        await third.Connection.StartAsync().WaitAsync(TestHubConnections.Timeout);
+        var error = await third.Closed;
+
+        Assert.Equal(HubErrorCodes.TooManyConnections, HubErrorCodes.CodeOf(error?.Message));
+        await SessionRowTests.Eventually(() =>
+            server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'third' AND is_active = 0 AND json_extract(metadata, '$.closeReason') = 'too_many_connections'") == 1);
+        Assert.Equal(HubConnectionState.Connected, first.Connection.State);
+
+        // The node-wide limit: a third user fits in the last slot, a fourth does not.
+        await using var otherUser = server.CreateClient(GatewayTestServer.Token("modest", GatewayRoles.Agent));
+        await otherUser.StartAsync();
+        await using var overNode = server.CreateClient(GatewayTestServer.Token("late", GatewayRoles.Agent));
+        await overNode.Connection.StartAsync().WaitAsync(TestHubConnections.Timeout);
+        Assert.Equal(HubErrorCodes.TooManyConnections, HubErrorCodes.CodeOf((await overNode.Closed)?.Message));
+
+        // A slot freed is a slot to take.
+        await first.Connection.StopAsync();
+        await SessionRowTests.Eventually(() => server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE is_active = 1") == 2);
+        await using var again = server.CreateClient(token);
+        await again.StartAsync();
+    }
+
+    [Theory]
+    [InlineData(HttpTransportType.WebSockets)]
+    [InlineData(HttpTransportType.LongPolling)]
+    public async Task An_open_connection_is_closed_when_its_token_expires(HttpTransportType transport)
+    {
+        using var server = new GatewayTestServer();
+        await using var client = server.CreateClient(GatewayTestServer.Token("brief", TimeSpan.FromSeconds(3), GatewayRoles.Agent), transport);
+        var established = await client.StartAsync();
+
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(20));
+
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, established.SessionId) == (0L, "token_expired"));
+    }
+
+    [Fact]
+    public async Task No_token_and_an_expired_token_cannot_connect()
+    {
+        using var server = new GatewayTestServer();
+        await using var anonymous = server.CreateClient(token: null);
+        await using var expired = server.CreateClient(GatewayTestServer.Token("late", TimeSpan.FromSeconds(-10), GatewayRoles.Agent));
+
+        var noToken = await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.Connection.StartAsync());
+        var oldToken = await Assert.ThrowsAsync<HttpRequestException>(() => expired.Connection.StartAsync());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, oldToken.StatusCode);
+        Assert.Equal(0, server.Database.QueryLong("SELECT COUNT(*) FROM sessions"));
+    }
+}
