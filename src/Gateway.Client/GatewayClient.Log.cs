@@ -33,4 +33,7 @@ public sealed partial class GatewayClient
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Subscribing to session events again after a reconnect failed")]
     private partial void LogResubscribeFailed(Exception exception);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Reconnect attempt {Attempt} failed")]
+    private partial void LogReconnectAttemptFailed(Exception exception, int attempt);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Gateway.Contracts;
 using Microsoft.AspNetCore.SignalR;
@@ -403,6 +404,9 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
             run.Sessions++;
             run.Notice = null;
             run.Reconnecting = false;
+            run.ReconnectingAfterNotice = false;
+            run.Attempt?.TrySetResult(established);
+            run.Attempt = null;
             _sessionId = established.SessionId;
             _nodeId = established.NodeId;
             _state = GatewayConnectionState.Connected;
@@ -486,7 +490,11 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>The end of a run, by SignalR's Closed or by a stop; only the first call counts.</summary>
+    /// <summary>
+    /// SignalR's Closed, or the end of a stop. Ends the run (only the first call counts), except where the gateway said to
+    /// come back: after a <c>connection.closing</c> notice with <c>reconnect=true</c> the gateway closes the connection with a
+    /// close message that does not allow SignalR to reconnect, so the client reconnects by itself with the same policy.
+    /// </summary>
     private void OnClosed(Run run, Exception? exception)
     {
         GatewayCloseReason reason;
@@ -497,40 +505,165 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
                 return;
             }
 
-            run.Ended = true;
-            StopHeartbeats(run);
-            if (_run == run)
+            if (run.ReconnectingAfterNotice && !run.StopRequested)
             {
-                _run = null;
-                _state = GatewayConnectionState.Disconnected;
-                _retired.Add(run.Connection);
-            }
-
-            if (run.Sessions == 0)
-            {
-                // Closed before connection.established (a refusal): StartAsync throws it; there is no session to report closed.
-                run.FirstEstablished.TrySetException(RefusalOf(exception));
+                // One attempt of that reconnect closed (refused, say): the attempt's loop decides what follows.
+                run.Attempt?.TrySetException(RefusalOf(exception));
                 return;
             }
 
-            reason = ReasonFor(run, exception, _sessionId);
+            if (run.Sessions > 0 && !run.StopRequested && !run.Reconnecting && run.Notice is { Reconnect: true } notice
+                && _options.ReconnectPolicy is { } policy && HubErrorCodes.CodeOf(exception?.Message) is null)
+            {
+                StopHeartbeats(run);
+                run.ReconnectingAfterNotice = true;
+                _state = GatewayConnectionState.Reconnecting;
+                var reconnecting = exception ?? new HubException($"{notice.Code}: {notice.Reason}");
+                _ = Task.Run(() => ReconnectAfterNoticeAsync(run, policy, reconnecting));
+                LogReconnecting(exception, ClientId);
+                Raise(Reconnecting, exception);
+                return;
+            }
+
+            if (!TryEnd(run, exception, out var ended))
+            {
+                return;
+            }
+
+            reason = ended;
         }
 
         LogClosed(reason.Code, reason.SessionId);
         Raise(Closed, reason);
     }
 
-    private async Task EndAsync(Run run)
+    /// <summary>
+    /// Marks the run ended; false when there is no session to report closed (a refused start: StartAsync throws instead).
+    /// Called under <see cref="_gate"/>.
+    /// </summary>
+    private bool TryEnd(Run run, Exception? exception, out GatewayCloseReason reason, string? code = null)
+    {
+        run.Ended = true;
+        StopHeartbeats(run);
+        _ = run.Cancellation.CancelAsync();
+        if (_run == run)
+        {
+            _run = null;
+            _state = GatewayConnectionState.Disconnected;
+            _retired.Add(run.Connection);
+        }
+
+        if (run.Sessions == 0)
+        {
+            // Closed before connection.established (a refusal): StartAsync throws it; there is no session to report closed.
+            run.FirstEstablished.TrySetException(RefusalOf(exception));
+            reason = null!;
+            return false;
+        }
+
+        reason = code is null
+            ? ReasonFor(run, exception, _sessionId)
+            : new GatewayCloseReason(code, exception?.Message ?? "Reconnecting gave up.", GatewayCloseCodes.ReconnectAdvised(code), exception, _sessionId);
+        return true;
+    }
+
+    /// <summary>
+    /// Reconnects a run the gateway closed after telling it to come back: the run's connection is started again with the
+    /// delays of <paramref name="policy"/>, until a session is established, the policy gives up, the gateway refuses with a
+    /// code, or the client is stopped.
+    /// </summary>
+    private async Task ReconnectAfterNoticeAsync(Run run, IRetryPolicy policy, Exception reason)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var cancellation = run.Cancellation.Token;
+        for (var attempts = 0; ; attempts++)
+        {
+            var delay = policy.NextRetryDelay(new RetryContext
+            {
+                PreviousRetryCount = attempts,
+                ElapsedTime = Stopwatch.GetElapsedTime(started),
+                RetryReason = reason,
+            });
+            if (delay is null)
+            {
+                EndReconnect(run, reason, GatewayCloseCodes.ReconnectFailed);
+                return;
+            }
+
+            var attempt = new TaskCompletionSource<ConnectionEstablished>(TaskCreationOptions.RunContinuationsAsynchronously);
+            try
+            {
+                await Task.Delay(delay.Value, cancellation);
+                lock (_gate)
+                {
+                    if (run.Ended || run.StopRequested)
+                    {
+                        return;
+                    }
+
+                    run.Attempt = attempt;
+                }
+
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                if (_options.ConnectTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    timeout.CancelAfter(_options.ConnectTimeout);
+                }
+
+                await run.Connection.StartAsync(timeout.Token);
+                await attempt.Task.WaitAsync(timeout.Token);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Stopped: StopAsync ends the run.
+                return;
+            }
+            catch (GatewayConnectException refused) when (refused.Code != GatewayCloseCodes.TransportError)
+            {
+                // The gateway answered, with a reason: what SignalR does when a reconnect is refused, stop.
+                EndReconnect(run, refused.InnerException ?? refused, refused.Code);
+                return;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                reason = exception;
+                LogReconnectAttemptFailed(exception, attempts + 1);
+                await StopQuietlyAsync(run.Connection);
+            }
+        }
+    }
+
+    private void EndReconnect(Run run, Exception reason, string code)
+    {
+        GatewayCloseReason closed;
+        lock (_gate)
+        {
+            if (run.Ended || run.StopRequested || !TryEnd(run, reason, out closed, code))
+            {
+                return;
+            }
+        }
+
+        LogClosed(closed.Code, closed.SessionId);
+        Raise(Closed, closed);
+    }
+
+    private async Task StopQuietlyAsync(HubConnection connection)
     {
         try
         {
-            await run.Connection.StopAsync(CancellationToken.None);
+            await connection.StopAsync(CancellationToken.None);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             LogStopFailed(exception);
         }
+    }
 
+    private async Task EndAsync(Run run)
+    {
+        await StopQuietlyAsync(run.Connection);
         OnClosed(run, null);
     }
 
@@ -574,6 +707,8 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
                 StopHeartbeats(current);
             }
 
+            // Ends a reconnect of the client's own between attempts, or in one.
+            await current.Cancellation.CancelAsync();
             await current.Connection.StopAsync(cancellationToken);
             OnClosed(current, null);
         }
@@ -591,6 +726,7 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
             run.Ended = true;
             run.StopRequested = true;
             StopHeartbeats(run);
+            _ = run.Cancellation.CancelAsync();
             if (_run == run)
             {
                 _run = null;
@@ -883,6 +1019,15 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
         public ConnectionClosing? Notice { get; set; }
 
         public CancellationTokenSource? Heartbeats { get; set; }
+
+        /// <summary>Cancelled when the run ends or is stopped (ends a reconnect of the client's own).</summary>
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        /// <summary>The client reconnects by itself, after a notice with reconnect=true and SignalR's plain close.</summary>
+        public bool ReconnectingAfterNotice { get; set; }
+
+        /// <summary>The established message an attempt of that reconnect waits for.</summary>
+        public TaskCompletionSource<ConnectionEstablished>? Attempt { get; set; }
     }
 
     /// <summary>A handler of <see cref="On{T}"/>, attached to every connection of the client until disposed.</summary>
