@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Gateway.Contracts;
 using Microsoft.AspNetCore.SignalR;
@@ -541,7 +542,7 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
     /// Marks the run ended; false when there is no session to report closed (a refused start: StartAsync throws instead).
     /// Called under <see cref="_gate"/>.
     /// </summary>
-    private bool TryEnd(Run run, Exception? exception, out GatewayCloseReason reason, string? code = null)
+    private bool TryEnd(Run run, Exception? exception, [NotNullWhen(true)] out GatewayCloseReason? reason, string? code = null)
     {
         run.Ended = true;
         StopHeartbeats(run);
@@ -557,7 +558,7 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
         {
             // Closed before connection.established (a refusal): StartAsync throws it; there is no session to report closed.
             run.FirstEstablished.TrySetException(RefusalOf(exception));
-            reason = null!;
+            reason = null;
             return false;
         }
 
@@ -636,7 +637,7 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
 
     private void EndReconnect(Run run, Exception reason, string code)
     {
-        GatewayCloseReason closed;
+        GatewayCloseReason? closed;
         lock (_gate)
         {
             if (run.Ended || run.StopRequested || !TryEnd(run, reason, out closed, code))

@@ -25,7 +25,7 @@ app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();
 
-if (!await app.PrepareGatewayDatabaseAsync())
+if (!app.CheckGatewayAuth() || !await app.PrepareGatewayDatabaseAsync())
 {
     // Disposing flushes the console logger's queue, so the reason for the refusal is printed.
     await app.DisposeAsync();
