@@ -1,9 +1,20 @@
+using Gateway.Contracts;
+
 namespace Gateway.Client;
 
-/// <summary>The gateway's own text inside SignalR's wrapping of a hub error.</summary>
+/// <summary>The gateway's code and text inside SignalR's wrapping of a hub error or a close error.</summary>
 internal static class GatewayErrorText
 {
     private const string Marker = "HubException: ";
+
+    // SignalR's own text when a message exceeds the hub's MaximumReceiveMessageSize. The gateway cannot put its code in
+    // that close error (SignalR writes it), so it is recognised here, as the gateway itself does when it records the reason.
+    private const string MessageTooLargeText = "maximum message size";
+
+    /// <summary><see cref="HubErrorCodes.CodeOf"/>, plus <see cref="HubErrorCodes.MessageTooLarge"/> for SignalR's size error; null when none.</summary>
+    public static string? CodeOf(string? message) =>
+        HubErrorCodes.CodeOf(message)
+        ?? (message?.Contains(MessageTooLargeText, StringComparison.OrdinalIgnoreCase) == true ? HubErrorCodes.MessageTooLarge : null);
 
     /// <summary>
     /// "An unexpected error occurred invoking 'X' on the server. HubException: forbidden: ..." gives "forbidden: ...";

@@ -17,6 +17,8 @@ public sealed class Migrator
     private readonly IMigrationStore _store;
     private readonly MigratorOptions _options;
 
+    public MigrationSet Set => _set;
+
     public Migrator(MigrationSet set, IMigrationStore store, MigratorOptions? options = null)
     {
         _set = set;

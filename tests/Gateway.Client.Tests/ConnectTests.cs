@@ -63,6 +63,21 @@ public sealed class ConnectTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposing_raises_closed_before_it_returns_and_closes_the_session()
+    {
+        var client = _server.CreateGatewayClient(GatewayTestServer.Token("alice", GatewayRoles.Agent));
+        var events = new ClientEvents(client);
+        await client.StartWithTimeoutAsync();
+        var sessionId = client.SessionId!;
+
+        await client.DisposeAsync().AsTask().WaitAsync(TestClients.Timeout);
+
+        Assert.Equal(GatewayCloseCodes.ClientClosed, Assert.Single(events.Closed.All).Code);
+        await TestClients.Eventually(() => !_server.Row(sessionId).IsActive, "the row is closed");
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.StartAsync());
+    }
+
+    [Fact]
     public async Task A_generated_client_id_is_kept_across_restarts_of_the_same_instance()
     {
         await using var client = _server.CreateGatewayClient(GatewayTestServer.Token("bob", GatewayRoles.Agent));

@@ -14,17 +14,17 @@ public sealed class OptionsTests
     [InlineData("https://example.com/gateway/", "https://example.com/gateway/hubs/gateway?clientId=c-1&clientVersion=1.2.3")]
     [InlineData("http://127.0.0.1:5080/hubs/gateway", "http://127.0.0.1:5080/hubs/gateway?clientId=c-1&clientVersion=1.2.3")]
     [InlineData("http://127.0.0.1:5080/hubs/gateway/?tenant=a", "http://127.0.0.1:5080/hubs/gateway?tenant=a&clientId=c-1&clientVersion=1.2.3")]
-    public void The_hub_path_is_appended_unless_present(string url, string expected)
+    public async Task The_hub_path_is_appended_unless_present(string url, string expected)
     {
-        var options = new GatewayClientOptions { Url = new Uri(url), ClientId = "c-1", ClientVersion = "1.2.3" };
+        await using var client = new GatewayClient(new GatewayClientOptions { Url = new Uri(url), ClientId = "c-1", ClientVersion = "1.2.3" });
 
-        Assert.Equal(expected, new GatewayClient(options).HubUrl.ToString());
+        Assert.Equal(expected, client.HubUrl.ToString());
     }
 
     [Fact]
-    public void The_client_id_is_escaped_and_the_version_defaults_to_the_library()
+    public async Task The_client_id_is_escaped_and_the_version_defaults_to_the_library()
     {
-        var client = new GatewayClient(new GatewayClientOptions { Url = Gateway, ClientId = "dash board/1" });
+        await using var client = new GatewayClient(new GatewayClientOptions { Url = Gateway, ClientId = "dash board/1" });
 
         Assert.Contains("clientId=dash%20board%2F1", client.HubUrl.AbsoluteUri, StringComparison.Ordinal);
         Assert.Contains("clientVersion=" + GatewayClientOptions.DefaultClientVersion, client.HubUrl.AbsoluteUri, StringComparison.Ordinal);
@@ -32,11 +32,11 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void Each_instance_generates_its_own_client_id_once()
+    public async Task Each_instance_generates_its_own_client_id_once()
     {
         var options = new GatewayClientOptions { Url = Gateway };
-        var one = new GatewayClient(options);
-        var two = new GatewayClient(options);
+        await using var one = new GatewayClient(options);
+        await using var two = new GatewayClient(options);
 
         Assert.NotEqual(one.ClientId, two.ClientId);
         Assert.Contains(one.ClientId, one.HubUrl.Query, StringComparison.Ordinal);
@@ -71,9 +71,9 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void No_heartbeats_and_no_reconnect_are_valid_choices()
+    public async Task No_heartbeats_and_no_reconnect_are_valid_choices()
     {
-        var client = new GatewayClient(new GatewayClientOptions
+        await using var client = new GatewayClient(new GatewayClientOptions
         {
             Url = Gateway,
             HeartbeatInterval = Timeout.InfiniteTimeSpan,

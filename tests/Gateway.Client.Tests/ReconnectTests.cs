@@ -103,6 +103,88 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_message_too_large_fails_the_call_with_its_code_and_the_client_reconnects()
+    {
+        using var server = new GatewayTestServer(new Dictionary<string, string?> { ["Limits:MaxMessageBytes"] = "1024" });
+        await using var client = server.CreateGatewayClient(GatewayTestServer.Token("jane", GatewayRoles.Admin), clientId: "agent-large");
+        var events = new ClientEvents(client);
+        await client.StartWithTimeoutAsync();
+        var first = client.SessionId!;
+
+        var failure = await Assert.ThrowsAsync<GatewayHubException>(() => client.DisconnectSession(first, new string('x', 4000)).WaitAsync(TestClients.Timeout));
+
+        Assert.Equal(HubErrorCodes.MessageTooLarge, failure.Code);
+        var reconnecting = await events.Reconnecting.NextAsync();
+        var reconnected = await events.Reconnected.NextAsync();
+        Assert.Contains("maximum message size", reconnecting!.Message, StringComparison.Ordinal);
+        Assert.NotEqual(first, reconnected.SessionId);
+        await TestClients.Eventually(() => !server.Row(first).IsActive, "the first session closed");
+        Assert.Equal("message_too_large", server.Row(first).CloseReason);
+        await client.Heartbeat().WaitAsync(TestClients.Timeout);
+    }
+
+    [Fact]
+    public async Task A_reconnect_after_a_notice_that_keeps_failing_closes_with_reconnect_failed()
+    {
+        using var server = new GatewayTestServer(FastReaper);
+        var token = GatewayTestServer.Token("erin", GatewayRoles.Agent);
+        var tokenValid = true;
+        var tokensAsked = 0;
+        await using var client = new GatewayClient(new GatewayClientOptions
+        {
+            Url = server.BaseAddress,
+            // Asked before every connect: the token is revoked after the first session, so reconnects get 401.
+            AccessTokenProvider = _ =>
+            {
+                Interlocked.Increment(ref tokensAsked);
+                return ValueTask.FromResult<string?>(Volatile.Read(ref tokenValid) ? token : "revoked");
+            },
+            HeartbeatInterval = Timeout.InfiniteTimeSpan,
+            ReconnectPolicy = new GatewayReconnectPolicy { InitialDelay = TimeSpan.FromMilliseconds(50), MaxAttempts = 2 },
+            ConnectTimeout = TestClients.Timeout,
+        });
+        var events = new ClientEvents(client);
+        await client.StartWithTimeoutAsync();
+        var asked = Volatile.Read(ref tokensAsked);
+        Volatile.Write(ref tokenValid, false);
+
+        var closed = await events.Closed.NextAsync();
+
+        Assert.Equal(GatewayCloseCodes.ReconnectFailed, closed.Code);
+        Assert.Contains("401", closed.Message, StringComparison.Ordinal);
+        Assert.Equal(["established", "closing:stale", "reconnecting", "closed:reconnect_failed"], events.Order);
+        Assert.True(Volatile.Read(ref tokensAsked) > asked, "the provider is asked again for the reconnects");
+        Assert.Equal(GatewayConnectionState.Disconnected, client.State);
+    }
+
+    [Fact]
+    public async Task Stopping_while_reconnecting_ends_the_reconnect()
+    {
+        using var server = new GatewayTestServer(FastReaper);
+        await using var client = new GatewayClient(new GatewayClientOptions
+        {
+            Url = server.BaseAddress,
+            AccessToken = GatewayTestServer.Token("erin", GatewayRoles.Agent),
+            Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets,
+            HeartbeatInterval = Timeout.InfiniteTimeSpan,
+            ReconnectPolicy = new GatewayReconnectPolicy { InitialDelay = TimeSpan.FromSeconds(2), Jitter = 0 },
+            ConnectTimeout = TestClients.Timeout,
+        });
+        var events = new ClientEvents(client);
+        await client.StartWithTimeoutAsync();
+        await events.Reconnecting.NextAsync();
+        Assert.Equal(GatewayConnectionState.Reconnecting, client.State);
+
+        await client.StopAsync().WaitAsync(TestClients.Timeout);
+
+        Assert.Equal(GatewayCloseCodes.ClientClosed, (await events.Closed.NextAsync()).Code);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(GatewayConnectionState.Disconnected, client.State);
+        Assert.Equal(0, events.Reconnected.Count);
+        Assert.Equal(1, server.SessionCount(client.ClientId));
+    }
+
+    [Fact]
     public async Task When_reconnect_gives_up_closed_says_so()
     {
         var server = new GatewayTestServer();

@@ -9,6 +9,8 @@ public static class RepositoryPaths
 
     public static string SqliteMigrations => Path.Combine(Root, "migrations", "sqlite");
 
+    public static string GatewaySqliteMigrations => Path.Combine(Root, "migrations", "gateway", "sqlite");
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -55,6 +55,15 @@ public sealed class TemporarySqliteFile : IDisposable
         return connection;
     }
 
+    /// <summary>Applies both sets, the orchestrator's and Gateway's own, as the server does at start.</summary>
+    public async Task<SqliteConnection> OpenFullyMigratedAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenMigratedAsync(cancellationToken);
+        var gateway = new MigrationSet("gateway", RepositoryPaths.GatewaySqliteMigrations, MigrationSet.GatewayBookkeepingTable);
+        await new Migrator(gateway, new SqliteMigrationStore(connection, gateway.BookkeepingTable)).RunAsync(targetVersion: null, cancellationToken);
+        return connection;
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

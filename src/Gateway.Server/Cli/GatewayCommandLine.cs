@@ -28,7 +28,8 @@ public static class GatewayCommandLine
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            await error.WriteLineAsync($"error: {parseResult.Errors[0].Message} (see --help)");
+            var message = string.Join(' ', parseResult.Errors[0].Message.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            await error.WriteLineAsync($"error: {message} (see --help)");
             return Usage;
         }
 

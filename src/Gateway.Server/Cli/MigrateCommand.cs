@@ -18,7 +18,15 @@ internal static class MigrateCommand
 
     private static readonly Option<string?> Source = new("--source")
     {
-        Description = "Folder of the migration files. Default: Migrations:Source, then the migrations shipped with the gateway.",
+        Description = "Folder of the migration files of one set (the orchestrator's unless --set gateway). "
+            + "Default: Migrations:Source / Migrations:GatewaySource, then the migrations shipped with the gateway.",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Set = new("--set")
+    {
+        Description = "Only this migration set: orchestrator (the seed's schema, in _sqlx_migrations) or gateway (Gateway's own tables, "
+            + "in _gateway_migrations). Default: both; run applies orchestrator then gateway, revert goes the other way.",
         Recursive = true,
     };
 
@@ -33,7 +41,10 @@ internal static class MigrateCommand
         var migrate = new Command("migrate", "Apply, revert and inspect the orchestrator's schema migrations (sqlx-compatible).");
         migrate.Options.Add(DatabaseUrl);
         migrate.Options.Add(Source);
+        Set.AcceptOnlyFromAmong([.. GatewayMigrationSets.Names]);
+        migrate.Options.Add(Set);
         migrate.Options.Add(IgnoreMissing);
+
         migrate.Subcommands.Add(Run(output, error));
         migrate.Subcommands.Add(Revert(output, error));
         migrate.Subcommands.Add(Info(output, error));
@@ -43,17 +54,32 @@ internal static class MigrateCommand
 
     private static Command Run(TextWriter output, TextWriter error)
     {
-        var target = new Option<long?>("--target-version") { Description = "Apply pending migrations up to and including this version." };
+        var target = new Option<long?>("--target-version") { Description = "Apply pending migrations up to and including this version (of one set)." };
         var command = new Command("run", "Apply all pending migrations, each in its own transaction.") { target };
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrator =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
         {
-            var applied = await migrator.RunAsync(parse.GetValue(target), cancellationToken);
-            foreach (var migration in applied)
+            var targetVersion = parse.GetValue(target);
+            if (targetVersion is not null && migrators.Count > 1)
             {
-                await output.WriteLineAsync($"Applied {migration.Version}/migrate {migration.Description}");
+                migrators = [await SetHoldingAsync(migrators, targetVersion.Value, cancellationToken)];
             }
 
-            await output.WriteLineAsync(applied.Count == 0 ? "Nothing to apply: the database is up to date." : $"{applied.Count} migrations applied.");
+            foreach (var migrator in migrators)
+            {
+                await migrator.ValidateAsync(cancellationToken);
+            }
+
+            var count = 0;
+            foreach (var migrator in migrators)
+            {
+                foreach (var migration in await migrator.RunAsync(targetVersion, cancellationToken))
+                {
+                    await output.WriteLineAsync($"Applied {migration.Version}/migrate {migration.Description}");
+                    count++;
+                }
+            }
+
+            await output.WriteLineAsync(count == 0 ? "Nothing to apply: the database is up to date." : $"{count} migrations applied.");
         }, cancellationToken));
         return command;
     }
@@ -70,16 +96,42 @@ internal static class MigrateCommand
                 result.AddError("--all and --target-version cannot be used together");
             }
         });
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrator =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
         {
             var floor = parse.GetValue(all) ? 0 : parse.GetValue(target);
-            var reverted = await migrator.RevertAsync(floor, cancellationToken);
-            foreach (var migration in reverted)
+            // Newest set first: Gateway's tables go before the orchestrator's schema they sit beside.
+            var ordered = migrators.Reverse().ToList();
+            foreach (var migrator in ordered)
             {
-                await output.WriteLineAsync($"Applied {migration.Version}/revert {migration.Description}");
+                await migrator.ValidateAsync(cancellationToken);
             }
 
-            await output.WriteLineAsync(reverted.Count == 0 ? "Nothing to revert." : $"{reverted.Count} migrations reverted.");
+            if (floor is { } version && version != 0 && ordered.Count > 1)
+            {
+                // Sets newer than the one holding the target are reverted entirely.
+                var holder = await SetHoldingAsync(ordered, version, cancellationToken);
+                ordered = ordered.TakeWhile(m => m != holder).Append(holder).ToList();
+            }
+
+            var count = 0;
+            foreach (var migrator in ordered)
+            {
+                // By default only the newest applied migration of the newest set moves.
+                var setFloor = floor is null ? null : (floor == 0 || migrator != ordered[^1] ? 0 : floor);
+                var reverted = await migrator.RevertAsync(setFloor, cancellationToken);
+                foreach (var migration in reverted)
+                {
+                    await output.WriteLineAsync($"Applied {migration.Version}/revert {migration.Description}");
+                }
+
+                count += reverted.Count;
+                if (floor is null && reverted.Count > 0)
+                {
+                    break;
+                }
+            }
+
+            await output.WriteLineAsync(count == 0 ? "Nothing to revert." : $"{count} migrations reverted.");
         }, cancellationToken));
         return command;
     }
@@ -87,9 +139,14 @@ internal static class MigrateCommand
     private static Command Info(TextWriter output, TextWriter error)
     {
         var command = new Command("info", "List every migration: applied or pending, checksum, when, how long.");
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrator =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
         {
-            var lines = await migrator.InfoAsync(cancellationToken);
+            var lines = new List<(string Set, MigrationStatus Status)>();
+            foreach (var migrator in migrators)
+            {
+                lines.AddRange((await migrator.InfoAsync(cancellationToken)).Select(status => (migrator.Set.Name, status)));
+            }
+
             await output.WriteAsync(MigrationInfoTable.Render(lines));
         }, cancellationToken));
         return command;
@@ -107,28 +164,51 @@ internal static class MigrateCommand
                 return Task.FromResult(GatewayCommandLine.Usage);
             }
 
-            return Execute(parse, error, async migrator =>
+            return Execute(parse, error, async migrators =>
             {
-                var (reverted, applied) = await migrator.ResetAsync(cancellationToken);
-                await output.WriteLineAsync($"{reverted.Count} migrations reverted, {applied.Count} applied.");
+                foreach (var migrator in migrators)
+                {
+                    await migrator.ValidateAsync(cancellationToken);
+                }
+
+                var reverted = 0;
+                foreach (var migrator in migrators.Reverse())
+                {
+                    reverted += (await migrator.RevertAsync(0, cancellationToken)).Count;
+                }
+
+                var applied = 0;
+                foreach (var migrator in migrators)
+                {
+                    applied += (await migrator.RunAsync(null, cancellationToken)).Count;
+                }
+
+                await output.WriteLineAsync($"{reverted} migrations reverted, {applied} applied.");
             }, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> Execute(
-        ParseResult parse, TextWriter error, Func<Migrator, Task> action, CancellationToken cancellationToken)
+        ParseResult parse, TextWriter error, Func<IReadOnlyList<Migrator>, Task> action, CancellationToken cancellationToken)
     {
         try
         {
             var configuration = CliConfiguration.Load();
             var database = DatabaseLocation.Resolve(configuration, parse.GetValue(DatabaseUrl));
-            var migrationOptions = configuration.GetSection(MigrationOptions.SectionName).Get<MigrationOptions>() ?? new MigrationOptions();
-            var source = parse.GetValue(Source) ?? migrationOptions.ResolvedSource;
+            var options = configuration.GetSection(MigrationOptions.SectionName).Get<MigrationOptions>() ?? new MigrationOptions();
+            options.IgnoreMissing |= parse.GetValue(IgnoreMissing);
+            var source = parse.GetValue(Source);
+            // --source alone names the orchestrator's folder, as sqlx's --source does.
+            var names = parse.GetValue(Set) is { } set ? [set] : source is not null ? [GatewayMigrationSets.Orchestrator] : GatewayMigrationSets.Names;
+
             await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken);
             await using var connection = new SqliteConnection(database.ConnectionString);
-            var migrator = OrchestratorMigrations.CreateMigrator(connection, source, parse.GetValue(IgnoreMissing) || migrationOptions.IgnoreMissing);
-            await action(migrator);
+            var migrators = names
+                .Select(name => GatewayMigrationSets.CreateMigrator(
+                    connection, GatewayMigrationSets.Create(name, source ?? GatewayMigrationSets.SourceOf(name, options)), options.IgnoreMissing))
+                .ToList();
+            await action(migrators);
             return GatewayCommandLine.Ok;
         }
         catch (MigrationException exception)
@@ -142,22 +222,37 @@ internal static class MigrateCommand
             return GatewayCommandLine.Failed;
         }
     }
+
+    /// <summary>The set that has a migration with this version.</summary>
+    private static async Task<Migrator> SetHoldingAsync(IReadOnlyList<Migrator> migrators, long version, CancellationToken cancellationToken)
+    {
+        foreach (var migrator in migrators)
+        {
+            if ((await migrator.InfoAsync(cancellationToken)).Any(line => line.Version == version))
+            {
+                return migrator;
+            }
+        }
+
+        throw new MigrationException(MigrationErrorKind.UnknownTargetVersion, $"target version {version} is not a migration of any set");
+    }
 }
 
 /// <summary>Renders <c>migrate info</c> as an aligned text table.</summary>
 internal static class MigrationInfoTable
 {
-    public static string Render(IReadOnlyList<MigrationStatus> lines)
+    public static string Render(IReadOnlyList<(string Set, MigrationStatus Status)> entries)
     {
-        string[] header = ["Version", "Description", "State", "Checksum", "Applied at (UTC)", "Duration"];
-        var rows = lines.Select(l => new[]
+        string[] header = ["Set", "Version", "Description", "State", "Checksum", "Applied at (UTC)", "Duration"];
+        var rows = entries.Select(entry => (entry.Set, l: entry.Status)).Select(e => new[]
         {
-            l.Version.ToString(CultureInfo.InvariantCulture),
-            l.Description,
-            l.State.ToString().ToLowerInvariant(),
-            l.ChecksumMatches switch { true => "ok", false => "changed", null => "-" },
-            l.AppliedAt ?? "-",
-            l.Duration is { } d ? FormatDuration(d) : "-",
+            e.Set,
+            e.l.Version.ToString(CultureInfo.InvariantCulture),
+            e.l.Description,
+            e.l.State.ToString().ToLowerInvariant(),
+            e.l.ChecksumMatches switch { true => "ok", false => "changed", null => "-" },
+            e.l.AppliedAt ?? "-",
+            e.l.Duration is { } d ? FormatDuration(d) : "-",
         }).ToList();
         var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         var text = new System.Text.StringBuilder();

@@ -1,6 +1,8 @@
+using Gateway.Migrations;
+
 namespace Gateway.Server.Database;
 
-/// <summary>What the server does with the orchestrator's migrations at start. Bound from the "Migrations" section.</summary>
+/// <summary>What the server does with its migration sets at start. Bound from the "Migrations" section.</summary>
 public sealed class MigrationOptions
 {
     public const string SectionName = "Migrations";
@@ -8,13 +10,23 @@ public sealed class MigrationOptions
     /// <summary>Apply pending migrations before accepting clients. When false, a pending migration stops the start.</summary>
     public bool ApplyAtStartup { get; set; } = true;
 
-    /// <summary>Accept applied versions that no file has, as sqlx's --ignore-missing (an orchestrator database with more tables).</summary>
+    /// <summary>
+    /// Accept applied orchestrator versions that no file has, as sqlx's --ignore-missing (an orchestrator database
+    /// with more tables). Gateway's own set is always strict.
+    /// </summary>
     public bool IgnoreMissing { get; set; }
 
-    /// <summary>Folder of the SQLite migration files. Empty: the copy shipped beside the executable.</summary>
+    /// <summary>Folder of the orchestrator's SQLite migration files. Empty: the copy shipped beside the executable.</summary>
     public string Source { get; set; } = string.Empty;
+
+    /// <summary>Folder of Gateway's own SQLite migration files (the event log). Empty: the copy shipped beside the executable.</summary>
+    public string GatewaySource { get; set; } = string.Empty;
 
     public static string DefaultSource => Path.Combine(AppContext.BaseDirectory, "migrations", "sqlite");
 
+    public static string DefaultGatewaySource => Path.Combine(AppContext.BaseDirectory, "migrations", "gateway", "sqlite");
+
     public string ResolvedSource => string.IsNullOrWhiteSpace(Source) ? DefaultSource : Source;
+
+    public string ResolvedGatewaySource => string.IsNullOrWhiteSpace(GatewaySource) ? DefaultGatewaySource : GatewaySource;
 }

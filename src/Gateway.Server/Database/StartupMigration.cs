@@ -28,21 +28,36 @@ public sealed partial class StartupMigration
         {
             await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken);
             await using var connection = new SqliteConnection(_database.ConnectionString);
-            var migrator = OrchestratorMigrations.CreateMigrator(connection, _options.ResolvedSource, _options.IgnoreMissing);
+            var migrators = GatewayMigrationSets.CreateAll(connection, _options);
             if (_options.ApplyAtStartup)
             {
-                var applied = await migrator.RunAsync(targetVersion: null, cancellationToken);
-                foreach (var migration in applied)
+                // Validate every set before applying any, so a refusal changes nothing.
+                foreach (var migrator in migrators)
                 {
-                    LogApplied(migration.Version, migration.Description);
+                    await migrator.ValidateAsync(cancellationToken);
                 }
 
-                LogUpToDate(_database.Url, applied.Count);
+                var total = 0;
+                foreach (var migrator in migrators)
+                {
+                    foreach (var migration in await migrator.RunAsync(targetVersion: null, cancellationToken))
+                    {
+                        LogApplied(migrator.Set.Name, migration.Version, migration.Description);
+                        total++;
+                    }
+                }
+
+                LogUpToDate(_database.Url, total);
                 return true;
             }
 
-            var status = await migrator.ValidateAsync(cancellationToken);
-            var pending = status.Migrations.Count(m => !status.Applied.ContainsKey(m.Version));
+            var pending = 0;
+            foreach (var migrator in migrators)
+            {
+                var status = await migrator.ValidateAsync(cancellationToken);
+                pending += status.Migrations.Count(m => !status.Applied.ContainsKey(m.Version));
+            }
+
             if (pending > 0)
             {
                 LogPendingRefused(pending, _database.Url);
@@ -59,8 +74,8 @@ public sealed partial class StartupMigration
         }
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied migration {Version} ({Description})")]
-    private partial void LogApplied(long version, string description);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied {Set} migration {Version} ({Description})")]
+    private partial void LogApplied(string set, long version, string description);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Database {DatabaseUrl} is up to date ({AppliedCount} migrations applied at start)")]
     private partial void LogUpToDate(string databaseUrl, int appliedCount);

@@ -23,11 +23,16 @@ public sealed class MigrationsHealthCheck : IHealthCheck
         try
         {
             await using var connection = new SqliteConnection(_database.ConnectionString);
-            var migrator = OrchestratorMigrations.CreateMigrator(connection, _options.ResolvedSource, _options.IgnoreMissing);
-            var (migrations, applied) = await migrator.ValidateAsync(cancellationToken);
-            var pending = migrations.Count(m => !applied.ContainsKey(m.Version));
+            int pending = 0, applied = 0;
+            foreach (var migrator in GatewayMigrationSets.CreateAll(connection, _options))
+            {
+                var status = await migrator.ValidateAsync(cancellationToken);
+                pending += status.Migrations.Count(m => !status.Applied.ContainsKey(m.Version));
+                applied += status.Applied.Count;
+            }
+
             return pending == 0
-                ? HealthCheckResult.Healthy($"{applied.Count} migrations applied")
+                ? HealthCheckResult.Healthy($"{applied} migrations applied")
                 : HealthCheckResult.Unhealthy($"{pending} migrations pending");
         }
         catch (MigrationException exception)

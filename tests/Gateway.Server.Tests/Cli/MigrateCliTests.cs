@@ -19,15 +19,17 @@ public sealed class MigrateCliTests : IDisposable
     private long CountApplied() => _database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1");
 
     [Fact]
-    public async Task Info_on_a_new_database_lists_seven_pending_migrations()
+    public async Task Info_on_a_new_database_lists_both_sets_pending()
     {
         var result = await Gateway("migrate", "info", "--database-url", _database.DatabaseUrl);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("Version", lines[0], StringComparison.Ordinal);
-        Assert.Equal(7, lines.Count(l => l.Contains("pending", StringComparison.Ordinal)));
+        Assert.StartsWith("Set", lines[0], StringComparison.Ordinal);
+        Assert.Equal(7, lines.Count(l => l.StartsWith("orchestrator", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
+        Assert.Equal(1, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
         Assert.Contains("20250115010000  create tasks", result.Output, StringComparison.Ordinal);
+        Assert.Contains("20251125000000  create event log", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -43,7 +45,8 @@ public sealed class MigrateCliTests : IDisposable
         Assert.Contains("Nothing to apply", second.Output, StringComparison.Ordinal);
         Assert.Equal(7, CountApplied());
         var rows = info.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
-        Assert.Equal(7, rows.Count);
+        Assert.Equal(8, rows.Count);
+        Assert.Equal(1, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations WHERE success = 1"));
         Assert.All(rows, row => Assert.Matches(@"\sapplied\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[\d.]+ (ms|µs)$", row));
     }
 
@@ -68,6 +71,7 @@ public sealed class MigrateCliTests : IDisposable
         var toTarget = await GatewayWithUrl("migrate", "revert", "--target-version", "20250115010300");
         Assert.True(toTarget.ExitCode == 0, toTarget.ToString());
         Assert.Equal(4, CountApplied());
+        Assert.Equal(0, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
 
         var all = await GatewayWithUrl("migrate", "revert", "--all");
         Assert.True(all.ExitCode == 0, all.ToString());
@@ -75,8 +79,26 @@ public sealed class MigrateCliTests : IDisposable
 
         var reset = await GatewayWithUrl("migrate", "reset", "--yes");
         Assert.True(reset.ExitCode == 0, reset.ToString());
-        Assert.Contains("0 migrations reverted, 7 applied", reset.Output, StringComparison.Ordinal);
+        Assert.Contains("0 migrations reverted, 8 applied", reset.Output, StringComparison.Ordinal);
         Assert.Equal(7, CountApplied());
+    }
+
+    [Fact]
+    public async Task Each_set_can_be_run_and_reverted_alone_and_keeps_its_own_bookkeeping()
+    {
+        var gatewayOnly = await GatewayWithUrl("migrate", "run", "--set", "gateway");
+        Assert.True(gatewayOnly.ExitCode == 0, gatewayOnly.ToString());
+        Assert.Equal(1, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
+        Assert.Equal(1, _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE name = 'gateway_events'"));
+        Assert.Equal(0, _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE name = '_sqlx_migrations'"));
+
+        Assert.Equal(0, (await GatewayWithUrl("migrate", "run", "--set", "orchestrator")).ExitCode);
+        var revertOrchestrator = await GatewayWithUrl("migrate", "revert", "--set", "orchestrator", "--all");
+        Assert.True(revertOrchestrator.ExitCode == 0, revertOrchestrator.ToString());
+
+        Assert.Equal(0, CountApplied());
+        Assert.Equal(1, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
+        Assert.Equal(0, _database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 20251125000000"));
     }
 
     [Fact]
@@ -140,6 +162,7 @@ public sealed class MigrateCliTests : IDisposable
     [InlineData("migrate", "revert", "--all", "--target-version", "1")]
     [InlineData("migrate", "run", "--target-version", "not-a-number")]
     [InlineData("migrate", "frobnicate")]
+    [InlineData("migrate", "run", "--set", "bogus")]
     public async Task Bad_usage_exits_with_2_and_a_one_line_reason(params string[] args)
     {
         var result = await GatewayWithUrl(args);
