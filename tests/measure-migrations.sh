@@ -12,10 +12,10 @@ per_migration=(); totals=(); walls=()
 for i in $(seq "$runs"); do
   db="$work/run$i.db"
   start=$(date +%s%N)
-  dotnet "$dll" migrate run --database-url "sqlite:$db" >/dev/null
+  dotnet "$dll" migrate run --set orchestrator --database-url "sqlite:$db" >/dev/null
   walls+=($(( ($(date +%s%N) - start) / 1000 )))
   # execution_time as `migrate info` shows it (ms or µs), in µs
-  mapfile -t times < <(dotnet "$dll" migrate info --database-url "sqlite:$db" | awk 'NR > 1 { v = $(NF-1); u = $NF; printf "%d\n", (u == "ms") ? v * 1000 : v }')
+  mapfile -t times < <(dotnet "$dll" migrate info --set orchestrator --database-url "sqlite:$db" | awk 'NR > 1 { v = $(NF-1); u = $NF; printf "%d\n", (u == "ms") ? v * 1000 : v }')
   sum=0; for t in "${times[@]}"; do per_migration+=("$t"); sum=$((sum + t)); done
   totals+=("$sum")
 done
