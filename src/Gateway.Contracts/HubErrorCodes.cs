@@ -21,6 +21,9 @@ public static class HubErrorCodes
     /// <summary>An argument is missing, of the wrong type or out of range. Fix the call.</summary>
     public const string InvalidArgument = "invalid_argument";
 
+    /// <summary>An illegal status transition, or another change won the race for the same row. Reload and decide.</summary>
+    public const string Conflict = "conflict";
+
     /// <summary>The id names nothing.</summary>
     public const string NotFound = "not_found";
 

@@ -15,6 +15,9 @@ public interface IGatewayClient
     /// </summary>
     Task ConnectionClosing(ConnectionClosing notice);
 
+    /// <summary>An event of a subscription, target EventReceived (the orchestrator's name is in <see cref="GatewayEvent.Type"/>).</summary>
+    Task EventReceived(GatewayEvent gatewayEvent);
+
     /// <summary>[session.opened] To admins who subscribed to sessions.</summary>
     Task SessionOpened(SessionInfo session);
 

@@ -24,6 +24,9 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ConfigurationEntry> Configurations => Set<ConfigurationEntry>();
 
+    /// <summary>Gateway's event log (its own migration set, <c>migrations/gateway/sqlite</c>).</summary>
+    public DbSet<EventLogEntry> Events => Set<EventLogEntry>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);

@@ -1,6 +1,7 @@
 using Gateway.Server.Auth;
 using Gateway.Server.Cli;
 using Gateway.Server.Database;
+using Gateway.Server.Events;
 using Gateway.Server.Health;
 using Gateway.Server.Hubs;
 
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddGatewayDatabase();
 builder.AddGatewayAuth();
 builder.AddGatewaySessions();
+builder.AddGatewayEvents();
 builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 
@@ -24,6 +26,7 @@ app.UseGatewayAuth();
 app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();
+app.MapGatewayOrchestration();
 
 if (!app.CheckGatewayAuth() || !await app.PrepareGatewayDatabaseAsync())
 {

@@ -18,7 +18,7 @@ public sealed class ModelSchemaAgreementTests
 
         var entityTypes = context.Model.GetEntityTypes().ToList();
         Assert.Equal(
-            ["configurations", "sessions", "tasks", "tool_executions", "workflow_tasks", "workflows"],
+            ["configurations", "gateway_events", "sessions", "tasks", "tool_executions", "workflow_tasks", "workflows"],
             entityTypes.Select(type => type.GetTableName()!).Order(StringComparer.Ordinal));
         Assert.Equal(
             entityTypes.Select(type => type.GetTableName()!).Order(StringComparer.Ordinal),
@@ -128,7 +128,7 @@ public sealed class ModelSchemaAgreementTests
     {
         await using var command = db.Raw.CreateCommand();
         command.CommandText =
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name";
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('_sqlx_migrations', '_gateway_migrations') ORDER BY name";
         var tables = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(db.Token);
         while (await reader.ReadAsync(db.Token))

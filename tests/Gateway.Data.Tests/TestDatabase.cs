@@ -51,7 +51,7 @@ internal sealed class TestDatabase : IAsyncDisposable
         var file = new TemporarySqliteFile();
         try
         {
-            var raw = await file.OpenMigratedAsync(timeout.Token);
+            var raw = await file.OpenFullyMigratedAsync(timeout.Token);
             var clock = new FakeTimeProvider(new DateTimeOffset(ClockStart));
             var services = new ServiceCollection()
                 .AddSingleton<TimeProvider>(clock)

@@ -1,4 +1,7 @@
 using Gateway.Contracts;
+using Gateway.Server.Events;
+using Gateway.Server.Orchestration;
+using Gateway.Server.Orchestration.Tasks;
 using Gateway.Server.Sessions;
 using Microsoft.AspNetCore.SignalR;
 
@@ -8,18 +11,28 @@ namespace Gateway.Server.Hubs;
 /// The one hub, at <see cref="GatewayRoutes.Hub"/>. Thin: sessions, limits and errors are handled by
 /// <see cref="SessionManager"/> and <see cref="GatewayHubFilter"/>.
 /// </summary>
-internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub
+internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEventSubscriptionHub, ITaskHub
 {
     private readonly SessionManager _sessions;
+    private readonly EventSubscriptions _subscriptions;
+    private readonly TaskService _tasks;
     private readonly SessionAdministration _administration;
     private readonly SessionLifetimeOptions _options;
     private readonly TimeProvider _time;
     private readonly RealtimeStats _stats;
 
     public GatewayHub(
-        SessionManager sessions, SessionAdministration administration, Microsoft.Extensions.Options.IOptions<SessionLifetimeOptions> options, TimeProvider time, RealtimeStats stats)
+        SessionManager sessions,
+        SessionAdministration administration,
+        EventSubscriptions subscriptions,
+        TaskService tasks,
+        Microsoft.Extensions.Options.IOptions<SessionLifetimeOptions> options,
+        TimeProvider time,
+        RealtimeStats stats)
     {
         _sessions = sessions;
+        _subscriptions = subscriptions;
+        _tasks = tasks;
         _administration = administration;
         _options = options.Value;
         _time = time;
@@ -35,7 +48,28 @@ internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub
         _stats.MessagesSent(1);
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception) => _sessions.ClosedAsync(Context, exception);
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        _subscriptions.Disconnected(Context.ConnectionId);
+        return _sessions.ClosedAsync(Context, exception);
+    }
+
+    public Task<SubscriptionAck> Subscribe(SubscriptionRequest request) => _subscriptions.SubscribeAsync(Context, request, Context.ConnectionAborted);
+
+    public Task<bool> Unsubscribe(string subscriptionId) => Task.FromResult(_subscriptions.Unsubscribe(Context.ConnectionId, subscriptionId));
+
+    public async Task<TaskInfo> CreateTask(CreateTaskCommand command) =>
+        TaskHubMapping.ToInfo(await _tasks.CreateAsync(Caller.From(Context.User), TaskHubMapping.FromCommand(command), Context.ConnectionAborted));
+
+    public async Task<TaskInfo> GetTask(string taskId) => TaskHubMapping.ToInfo(await _tasks.GetAsync(taskId, Context.ConnectionAborted));
+
+    public async Task<TaskInfo> ChangeTaskStatus(string taskId, ChangeTaskStatusCommand command) =>
+        TaskHubMapping.ToInfo(await _tasks.ChangeStatusAsync(Caller.From(Context.User), taskId, TaskHubMapping.FromCommand(command), Context.ConnectionAborted));
+
+    public Task<bool> ReportTaskProgress(string taskId, int progress, string? message) =>
+        _tasks.ReportProgressAsync(Caller.From(Context.User), taskId, new TaskProgressRequest(progress, message), Context.ConnectionAborted);
+
+    public Task<bool> DeleteTask(string taskId) => _tasks.DeleteAsync(Caller.From(Context.User), taskId, Context.ConnectionAborted);
 
     public Task<HeartbeatReply> Heartbeat()
     {

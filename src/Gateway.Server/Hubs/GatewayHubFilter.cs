@@ -56,6 +56,11 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             _stats.MessagesSent(1);
             throw;
         }
+        catch (Events.GatewayRequestException refusal)
+        {
+            _stats.MessagesSent(1);
+            throw new HubException($"{refusal.Code}: {refusal.Message}");
+        }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             var errorId = Guid.NewGuid().ToString("N")[..12];

@@ -1,0 +1,166 @@
+using System.Threading.Channels;
+using Gateway.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Server.Events;
+
+/// <summary>
+/// Commits changes of the orchestrator's state and their events, in groups: every change queued while the previous
+/// group was being written goes into one transaction, each change behind its own savepoint (EF Core takes one per
+/// SaveChanges inside a transaction), so one refused change never takes the others with it. Events are broadcast
+/// after the commit, in id order. One writer per node: SQLite has one writer anyway, and the order in which changes
+/// are applied is the order of their events.
+/// </summary>
+internal sealed partial class ChangeWriter : BackgroundService
+{
+    private const int MaxBatch = 256;
+
+    private readonly Channel<PendingChange> _queue = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IDbContextFactory<GatewayDbContext> _contexts;
+    private readonly EventBroadcaster _broadcaster;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ChangeWriter> _logger;
+    private long _transactions;
+    private long _changes;
+
+    public ChangeWriter(IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, ILogger<ChangeWriter> logger)
+    {
+        _contexts = contexts;
+        _broadcaster = broadcaster;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Transactions committed (each holding one or more changes).</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Changes committed.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    /// <summary>
+    /// Runs <paramref name="change"/> in the writer's next transaction and completes once it is committed and its
+    /// events are handed to the broadcaster. A <see cref="GatewayRequestException"/> thrown by the change refuses it
+    /// and changes nothing. The change must not call SaveChanges itself.
+    /// </summary>
+    public async Task<T> ExecuteAsync<T>(Func<ChangeScope, CancellationToken, Task<T>> change, CancellationToken cancellationToken)
+    {
+        var pending = new PendingChange(async (scope, token) => await change(scope, token));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("The change writer has stopped.");
+        }
+
+        return (T)(await pending.Completion.Task.WaitAsync(cancellationToken))!;
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using (var db = await _contexts.CreateDbContextAsync(cancellationToken))
+        {
+            _broadcaster.Initialize(await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingChange>(MaxBatch);
+        // Queued changes are written even while stopping: the loop ends when the queue is completed and empty.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var change))
+            {
+                batch.Add(change);
+            }
+
+            await WriteAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(List<PendingChange> batch)
+    {
+        var done = new List<(PendingChange Change, object? Result)>(batch.Count);
+        var events = new List<Data.Entities.EventLogEntry>();
+        try
+        {
+            await using var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            foreach (var change in batch)
+            {
+                var scope = new ChangeScope(db, _time.GetUtcNow().UtcDateTime);
+                try
+                {
+                    var result = await change.Run(scope, CancellationToken.None);
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    done.Add((change, result));
+                    events.AddRange(scope.Events);
+                }
+                catch (GatewayRequestException refusal)
+                {
+                    change.Completion.TrySetException(refusal);
+                }
+                catch (DbUpdateConcurrencyException)
+                {
+                    change.Completion.TrySetException(new ConflictException("the row was changed by another writer; reload it and try again"));
+                }
+                catch (DbUpdateException exception) when (exception.InnerException is SqliteException { SqliteErrorCode: 19 } constraint)
+                {
+                    // SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused the row; EF rolled back to the savepoint.
+                    change.Completion.TrySetException(new ConflictException($"the database refused the change: {constraint.Message}"));
+                }
+                catch (Exception exception) when (exception is not DbUpdateException and not SqliteException)
+                {
+                    // A defect in one change fails that change only; the hub filter and the API report it as internal.
+                    LogChangeFailed(exception);
+                    change.Completion.TrySetException(exception);
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                }
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is SqliteException or DbUpdateException or InvalidOperationException)
+        {
+            LogBatchFailed(exception, batch.Count);
+            foreach (var (change, _) in done)
+            {
+                change.Completion.TrySetException(exception);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _changes, done.Count);
+        _broadcaster.Publish(events);
+        foreach (var (change, result) in done)
+        {
+            change.Completion.TrySetResult(result);
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A group of {Count} changes failed and was rolled back")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A change failed unexpectedly and was rolled back to its savepoint")]
+    private partial void LogChangeFailed(Exception exception);
+
+    private sealed class PendingChange(Func<ChangeScope, CancellationToken, Task<object?>> run)
+    {
+        public Func<ChangeScope, CancellationToken, Task<object?>> Run { get; } = run;
+
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,28 @@
+using Gateway.Server.Api;
+using Gateway.Server.Orchestration.Tasks;
+
+namespace Gateway.Server.Events;
+
+public static class EventServiceCollectionExtensions
+{
+    /// <summary>The change writer, the event log's broadcaster and subscriptions, and the orchestration services on them.</summary>
+    public static WebApplicationBuilder AddGatewayEvents(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName);
+        services.AddSingleton<EventBroadcaster>();
+        services.AddSingleton<EventSubscriptions>();
+        services.AddSingleton<ChangeWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ChangeWriter>());
+        services.AddHostedService<EventRetention>();
+        services.AddSingleton<TaskService>();
+        services.AddExceptionHandler<GatewayExceptionHandler>();
+        return builder;
+    }
+
+    public static WebApplication MapGatewayOrchestration(this WebApplication app)
+    {
+        app.MapTasksApi();
+        return app;
+    }
+}

@@ -1,0 +1,45 @@
+using Gateway.Contracts;
+using Gateway.Data.Entities;
+
+namespace Gateway.Server.Events;
+
+/// <summary>One subscription of a connection: what it follows, and where it is in the log.</summary>
+internal sealed class EventSubscription
+{
+    private readonly HashSet<string>? _types;
+
+    public EventSubscription(string id, SubscriptionRequest request)
+    {
+        Id = id;
+        Scope = request.Scope;
+        SubjectId = request.Id;
+        MinPriority = request.MinPriority;
+        _types = request.Types is { Count: > 0 } types ? new HashSet<string>(types, StringComparer.Ordinal) : null;
+    }
+
+    public string Id { get; }
+
+    public string Scope { get; }
+
+    public string? SubjectId { get; }
+
+    public int MinPriority { get; }
+
+    /// <summary>While replaying, live events wait here; null once live. Guarded by the broadcaster's lock.</summary>
+    public List<EventLogEntry>? HeldBack { get; set; }
+
+    /// <summary>The newest id handed to the connection's queue; guarded by the broadcaster's lock once live.</summary>
+    public long LastQueuedId { get; set; }
+
+    public bool Matches(EventLogEntry entry) =>
+        entry.Priority >= MinPriority
+        && (_types is null || _types.Contains(entry.EventType))
+        && Scope switch
+        {
+            SubscriptionScopes.All => true,
+            SubscriptionScopes.Task => entry.TaskId == SubjectId,
+            SubscriptionScopes.Workflow => entry.WorkflowId == SubjectId,
+            SubscriptionScopes.ToolExecution => entry.ExecutionId == SubjectId,
+            _ => false,
+        };
+}

@@ -1,0 +1,172 @@
+using Gateway.Contracts;
+using Gateway.Data;
+using Gateway.Server.Hubs;
+using Gateway.Server.Sessions;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Events;
+
+/// <summary>Subscribe / Unsubscribe for hub connections: validation, roles, replay from the log, then live.</summary>
+internal sealed partial class EventSubscriptions
+{
+    private const int ReplayPage = 500;
+
+    private readonly EventBroadcaster _broadcaster;
+    private readonly IDbContextFactory<GatewayDbContext> _contexts;
+    private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
+    private readonly RealtimeStats _stats;
+    private readonly EventOptions _options;
+    private readonly ILogger<EventSubscriptions> _logger;
+
+    public EventSubscriptions(
+        EventBroadcaster broadcaster,
+        IDbContextFactory<GatewayDbContext> contexts,
+        IHubContext<GatewayHub, IGatewayClient> hub,
+        RealtimeStats stats,
+        IOptions<EventOptions> options,
+        ILogger<EventSubscriptions> logger)
+    {
+        _broadcaster = broadcaster;
+        _contexts = contexts;
+        _hub = hub;
+        _stats = stats;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public async Task<SubscriptionAck> SubscribeAsync(HubCallerContext context, SubscriptionRequest? request, CancellationToken cancellationToken)
+    {
+        Validate(context, request);
+        var stream = _broadcaster.StreamOf(
+            context.ConnectionId,
+            () => new ConnectionEventStream(context.ConnectionId, _options.QueueCapacityPerConnection, _hub, _stats, context.Abort, _logger));
+        if (stream.Count >= _options.MaxSubscriptionsPerConnection)
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");
+        }
+
+        var subscription = new EventSubscription(Guid.NewGuid().ToString("N"), request!)
+        {
+            HeldBack = request!.AfterEventId is null ? null : [],
+            LastQueuedId = request.AfterEventId ?? 0,
+        };
+        var head = _broadcaster.Register(stream, subscription);
+        if (request.AfterEventId is not { } afterEventId)
+        {
+            return new SubscriptionAck(subscription.Id, head, Reset: false);
+        }
+
+        var reset = await IsOlderThanRetentionAsync(afterEventId, head, cancellationToken);
+        if (reset)
+        {
+            subscription.LastQueuedId = head;
+        }
+        else
+        {
+            await ReplayAsync(stream, subscription, afterEventId, head, cancellationToken);
+        }
+
+        _broadcaster.GoLive(stream, subscription);
+        LogSubscribed(context.ConnectionId, subscription.Id, subscription.Scope, afterEventId, reset);
+        return new SubscriptionAck(subscription.Id, head, reset);
+    }
+
+    public bool Unsubscribe(string connectionId, string subscriptionId) => _broadcaster.Unregister(connectionId, subscriptionId);
+
+    public void Disconnected(string connectionId) => _broadcaster.Remove(connectionId);
+
+    private static void Validate(HubCallerContext context, SubscriptionRequest? request)
+    {
+        if (request is null)
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: a subscription request is required");
+        }
+
+        string[] scopes = [SubscriptionScopes.All, SubscriptionScopes.Task, SubscriptionScopes.Workflow, SubscriptionScopes.ToolExecution];
+        if (!scopes.Contains(request.Scope, StringComparer.Ordinal))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: scope must be one of {string.Join(", ", scopes)}");
+        }
+
+        if (request.Scope == SubscriptionScopes.All)
+        {
+            if (context.User?.IsInRole(GatewayRoles.Admin) != true && context.User?.IsInRole(GatewayRoles.Dashboard) != true)
+            {
+                throw new HubException($"{HubErrorCodes.Forbidden}: subscribing to every event requires the role dashboard or admin");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(request.Id))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: id is required for scope {request.Scope}");
+        }
+
+        if (request.MinPriority is < EventPriorities.Low or > EventPriorities.High)
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: minPriority must be 0 (low), 1 (normal) or 2 (high)");
+        }
+
+        if (request.AfterEventId is < 0)
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: afterEventId must be 0 or more");
+        }
+    }
+
+    /// <summary>
+    /// Ids are contiguous (one writer; a rolled-back insert gives its id back), so events after a position are all
+    /// still in the log exactly when the oldest logged id is at most one past it.
+    /// </summary>
+    private async Task<bool> IsOlderThanRetentionAsync(long afterEventId, long head, CancellationToken cancellationToken)
+    {
+        if (afterEventId > head)
+        {
+            // A position this log never had (another database, or one restored from an older backup).
+            return true;
+        }
+
+        if (afterEventId == head)
+        {
+            return false;
+        }
+
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var oldest = await db.Events.MinAsync(e => (long?)e.Id, cancellationToken);
+        return oldest is null || oldest > afterEventId + 1;
+    }
+
+    private async Task ReplayAsync(ConnectionEventStream stream, EventSubscription subscription, long afterEventId, long head, CancellationToken cancellationToken)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var position = afterEventId;
+        while (position < head)
+        {
+            var query = db.Events.AsNoTracking().Where(e => e.Id > position && e.Id <= head && e.Priority >= subscription.MinPriority);
+            query = subscription.Scope switch
+            {
+                SubscriptionScopes.Task => query.Where(e => e.TaskId == subscription.SubjectId),
+                SubscriptionScopes.Workflow => query.Where(e => e.WorkflowId == subscription.SubjectId),
+                SubscriptionScopes.ToolExecution => query.Where(e => e.ExecutionId == subscription.SubjectId),
+                _ => query,
+            };
+            var page = await query.OrderBy(e => e.Id).Take(ReplayPage).ToListAsync(cancellationToken);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var entry in page.Where(subscription.Matches))
+            {
+                if (!await stream.EnqueueReplayedAsync(subscription, entry, cancellationToken))
+                {
+                    return;
+                }
+            }
+
+            position = page[^1].Id;
+        }
+    }
+
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Debug, Message = "Connection {ConnectionId} subscribed {SubscriptionId} to {Scope} after {AfterEventId} (reset: {Reset})")]
+    private partial void LogSubscribed(string connectionId, string subscriptionId, string scope, long afterEventId, bool reset);
+}
