@@ -11,7 +11,7 @@ namespace Gateway.Server.Hubs;
 /// The one hub, at <see cref="GatewayRoutes.Hub"/>. Thin: sessions, limits and errors are handled by
 /// <see cref="SessionManager"/> and <see cref="GatewayHubFilter"/>.
 /// </summary>
-internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEventSubscriptionHub, ITaskHub
+internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEventSubscriptionHub, ITaskHub
 {
     private readonly SessionManager _sessions;
     private readonly EventSubscriptions _subscriptions;
@@ -57,19 +57,6 @@ internal sealed class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEventSubsc
     public Task<SubscriptionAck> Subscribe(SubscriptionRequest request) => _subscriptions.SubscribeAsync(Context, request, Context.ConnectionAborted);
 
     public Task<bool> Unsubscribe(string subscriptionId) => Task.FromResult(_subscriptions.Unsubscribe(Context.ConnectionId, subscriptionId));
-
-    public async Task<TaskInfo> CreateTask(CreateTaskCommand command) =>
-        TaskHubMapping.ToInfo(await _tasks.CreateAsync(Caller.From(Context.User), TaskHubMapping.FromCommand(command), Context.ConnectionAborted));
-
-    public async Task<TaskInfo> GetTask(string taskId) => TaskHubMapping.ToInfo(await _tasks.GetAsync(taskId, Context.ConnectionAborted));
-
-    public async Task<TaskInfo> ChangeTaskStatus(string taskId, ChangeTaskStatusCommand command) =>
-        TaskHubMapping.ToInfo(await _tasks.ChangeStatusAsync(Caller.From(Context.User), taskId, TaskHubMapping.FromCommand(command), Context.ConnectionAborted));
-
-    public Task<bool> ReportTaskProgress(string taskId, int progress, string? message) =>
-        _tasks.ReportProgressAsync(Caller.From(Context.User), taskId, new TaskProgressRequest(progress, message), Context.ConnectionAborted);
-
-    public Task<bool> DeleteTask(string taskId) => _tasks.DeleteAsync(Caller.From(Context.User), taskId, Context.ConnectionAborted);
 
     public Task<HeartbeatReply> Heartbeat()
     {
