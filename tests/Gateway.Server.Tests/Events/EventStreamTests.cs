@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Contracts;
+using Gateway.Server.Events;
+using Gateway.Server.Tests.Orchestration;
+using Gateway.Testing;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Server.Tests.Events;
+
+/// <summary>Subscriptions: every event, in id order, once; replay after a position; reset past retention.</summary>
+public sealed class EventStreamTests : IDisposable
+{
+    private readonly GatewayTestServer _server = new();
+    private readonly HttpClient _agent;
+
+    public EventStreamTests()
+    {
+        _agent = _server.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
+    }
+
+    public void Dispose()
+    {
+        _agent.Dispose();
+        _server.Dispose();
+    }
+
+    private sealed class Subscriber : IAsyncDisposable
+    {
+        public Subscriber(TestHubClient client)
+        {
+            Client = client;
+            client.Connection.On<GatewayEvent>(nameof(IGatewayClient.EventReceived), e => Received.Enqueue(e));
+        }
+
+        public TestHubClient Client { get; }
+
+        public ConcurrentQueue<GatewayEvent> Received { get; } = new();
+
+        public Task<SubscriptionAck> SubscribeAsync(SubscriptionRequest request) =>
+            Client.Connection.InvokeAsync<SubscriptionAck>(nameof(IEventSubscriptionHub.Subscribe), request).WaitAsync(TestHubConnections.Timeout);
+
+        public async Task WaitForAsync(long lastId)
+        {
+            var deadline = DateTime.UtcNow + TestHubConnections.Timeout;
+            while (!Received.Any(e => e.Id >= lastId))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"event {lastId} not received; got up to {Received.LastOrDefault()?.Id}");
+                await Task.Delay(20);
+            }
+        }
+
+        public ValueTask DisposeAsync() => Client.DisposeAsync();
+    }
+
+    private async Task<Subscriber> ConnectAsync(string user, string role, bool messagePack = false, HttpTransportType transport = HttpTransportType.WebSockets)
+    {
+        var subscriber = new Subscriber(_server.CreateClient(GatewayTestServer.Token(user, role), transport, messagePack));
+        await subscriber.Client.StartAsync();
+        return subscriber;
+    }
+
+    private long[] LoggedIds(string where = "1 = 1")
+    {
+        using var connection = _server.Database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id FROM gateway_events WHERE {where} ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return [.. ids];
+    }
+
+    private async Task<string> ScriptedRunAsync(int tasks = 3)
+    {
+        string last = string.Empty;
+        for (var i = 0; i < tasks; i++)
+        {
+            var id = (await TasksApiTests.CreateAsync(_agent, $"step {i}")).GetProperty("id").GetString()!;
+            (await TasksApiTests.ChangeStatusAsync(_agent, id, new { status = "running" })).Dispose();
+            (await _agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 50 })).Dispose();
+            (await TasksApiTests.ChangeStatusAsync(_agent, id, i == 1 ? new { status = "failed", error = "tool crashed" } : new { status = "completed" })).Dispose();
+            last = id;
+        }
+
+        return last;
+    }
+
+    [Theory]
+    [InlineData(false, HttpTransportType.WebSockets)]
+    [InlineData(true, HttpTransportType.WebSockets)]
+    [InlineData(false, HttpTransportType.ServerSentEvents)]
+    [InlineData(true, HttpTransportType.LongPolling)]
+    public async Task A_dashboard_subscribed_to_everything_receives_every_event_in_order(bool messagePack, HttpTransportType transport)
+    {
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack, transport);
+        var ack = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
+
+        await ScriptedRunAsync();
+        var logged = LoggedIds();
+        await dashboard.WaitForAsync(logged[^1]);
+
+        Assert.False(ack.Reset);
+        Assert.Equal(logged, dashboard.Received.Select(e => e.Id).ToArray());
+        Assert.All(dashboard.Received, e => Assert.Equal(ack.SubscriptionId, e.SubscriptionId));
+        var failed = dashboard.Received.Single(e => e.Type == EventTypes.TaskFailed);
+        Assert.Equal(EventPriorities.High, failed.Priority);
+        using var payload = JsonDocument.Parse(failed.Payload);
+        Assert.Equal("tool crashed", payload.RootElement.GetProperty("error").GetString());
+        Assert.Equal(failed.TaskId, payload.RootElement.GetProperty("task_id").GetString());
+    }
+
+    [Fact]
+    public async Task Filters_by_subject_type_and_priority()
+    {
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
+        var taskId = (await TasksApiTests.CreateAsync(_agent, "watched")).GetProperty("id").GetString()!;
+        var onlyTask = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, taskId));
+        var onlyHigh = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, MinPriority: EventPriorities.High));
+        var onlyStatus = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, Types: [EventTypes.TaskStatus]));
+
+        await ScriptedRunAsync(2);
+        (await TasksApiTests.ChangeStatusAsync(_agent, taskId, new { status = "running" })).Dispose();
+        var logged = LoggedIds();
+        await dashboard.WaitForAsync(logged[^1]);
+        await Task.Delay(200);
+
+        GatewayEvent[] Of(SubscriptionAck ack) => dashboard.Received.Where(e => e.SubscriptionId == ack.SubscriptionId).ToArray();
+        Assert.Equal(LoggedIds($"task_id = '{taskId}' AND id > {onlyTask.HeadEventId}"), Of(onlyTask).Select(e => e.Id));
+        Assert.Equal(LoggedIds($"priority >= 2 AND id > {onlyHigh.HeadEventId}"), Of(onlyHigh).Select(e => e.Id));
+        Assert.Equal(LoggedIds($"event_type = 'task.status' AND id > {onlyStatus.HeadEventId}"), Of(onlyStatus).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task Resuming_after_a_position_replays_what_was_missed_then_goes_live_with_no_gap_and_no_repeat()
+    {
+        await using var first = await ConnectAsync("viewer", GatewayRoles.Dashboard);
+        await first.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
+        await ScriptedRunAsync(1);
+        await first.WaitForAsync(LoggedIds()[^1]);
+        var lastSeen = first.Received.Last().Id;
+        await first.Client.Connection.StopAsync();
+
+        // Changes go on while the client is away, and while it resubscribes.
+        await ScriptedRunAsync(2);
+        using var writing = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            while (!writing.IsCancellationRequested)
+            {
+                await TasksApiTests.CreateAsync(_agent, "during resume");
+            }
+        });
+        await using var second = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack: true);
+        var ack = await second.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: lastSeen));
+        await Task.Delay(300);
+        await writing.CancelAsync();
+        await writer;
+        await second.WaitForAsync(LoggedIds()[^1]);
+
+        Assert.False(ack.Reset);
+        var all = first.Received.Select(e => e.Id).Concat(second.Received.Select(e => e.Id)).ToArray();
+        Assert.Equal(LoggedIds(), all);
+    }
+
+    [Fact]
+    public async Task Events_survive_a_restart_and_a_resume_after_it_misses_nothing()
+    {
+        using var database = new TemporarySqliteFile("restart.db");
+        long lastSeen;
+        string taskId;
+        using (var before = new GatewayTestServer(database: database, nodeId: "node-r"))
+        {
+            using var agent = before.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
+            taskId = (await TasksApiTests.CreateAsync(agent, "survivor")).GetProperty("id").GetString()!;
+            lastSeen = database.QueryLong("SELECT MAX(id) FROM gateway_events");
+            (await TasksApiTests.ChangeStatusAsync(agent, taskId, new { status = "running" })).Dispose();
+        }
+
+        using var after = new GatewayTestServer(database: database, nodeId: "node-r");
+        await using var client = new Subscriber(after.CreateClient(GatewayTestServer.Token("viewer", GatewayRoles.Dashboard)));
+        await client.Client.StartAsync();
+        var ack = await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, taskId, AfterEventId: lastSeen));
+        using (var agent = after.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent)))
+        {
+            (await TasksApiTests.ChangeStatusAsync(agent, taskId, new { status = "completed" })).Dispose();
+        }
+
+        var head = database.QueryLong("SELECT MAX(id) FROM gateway_events");
+        await client.WaitForAsync(head);
+
+        Assert.False(ack.Reset);
+        Assert.Equal(
+            [EventTypes.TaskStatus, EventTypes.TaskStatus, EventTypes.TaskCompleted],
+            client.Received.Select(e => e.Type).ToArray());
+        Assert.Equal(head, client.Received.Last().Id);
+    }
+
+    [Fact]
+    public async Task A_position_older_than_the_retained_log_gets_a_reset_answer()
+    {
+        await ScriptedRunAsync(1);
+        var head = LoggedIds()[^1];
+        using (var connection = _server.Database.Open())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "DELETE FROM gateway_events WHERE id <= 3";
+            command.ExecuteNonQuery();
+        }
+
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
+        var tooOld = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 1));
+        var stillThere = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 3));
+        var fromTheFuture = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: head + 1000));
+        await dashboard.WaitForAsync(head);
+
+        Assert.True(tooOld.Reset);
+        Assert.False(stillThere.Reset);
+        Assert.True(fromTheFuture.Reset);
+        Assert.Equal(LoggedIds("id > 3"), dashboard.Received.Where(e => e.SubscriptionId == stillThere.SubscriptionId).Select(e => e.Id));
+        Assert.DoesNotContain(dashboard.Received, e => e.SubscriptionId == tooOld.SubscriptionId);
+    }
+
+    [Fact]
+    public async Task Bad_subscriptions_get_coded_hub_errors_and_the_connection_stays_open()
+    {
+        await using var agent = await ConnectAsync("agent-1", GatewayRoles.Agent);
+
+        var everything = await Assert.ThrowsAsync<HubException>(() => agent.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All)));
+        var badScope = await Assert.ThrowsAsync<HubException>(() => agent.SubscribeAsync(new SubscriptionRequest("galaxy", "x")));
+        var noId = await Assert.ThrowsAsync<HubException>(() => agent.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task)));
+        var badPriority = await Assert.ThrowsAsync<HubException>(() => agent.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, "t", MinPriority: 9)));
+        var wrongType = await Assert.ThrowsAsync<HubException>(() => agent.Client.Connection.InvokeAsync<SubscriptionAck>(nameof(IEventSubscriptionHub.Subscribe), 42));
+        var own = await agent.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, "some-task"));
+
+        Assert.Equal(HubErrorCodes.Forbidden, HubErrorCodes.CodeOf(everything.Message));
+        Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(badScope.Message));
+        Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(noId.Message));
+        Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(badPriority.Message));
+        Assert.NotNull(wrongType.Message);
+        Assert.False(own.Reset);
+        Assert.True(await agent.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), own.SubscriptionId));
+        Assert.False(await agent.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), own.SubscriptionId));
+    }
+
+    [Fact]
+    public async Task Concurrent_changes_are_committed_in_groups()
+    {
+        var writer = _server.Services.GetRequiredService<ChangeWriter>();
+        var transactionsBefore = writer.Transactions;
+        var changesBefore = writer.Changes;
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => TasksApiTests.CreateAsync(_agent, $"burst {i}")));
+
+        var changes = writer.Changes - changesBefore;
+        var transactions = writer.Transactions - transactionsBefore;
+        Assert.Equal(200, changes);
+        Assert.True(transactions < changes, $"{transactions} transactions for {changes} changes");
+        Assert.Equal(200, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+    }
+}
