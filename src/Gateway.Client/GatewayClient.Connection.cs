@@ -9,7 +9,7 @@ namespace Gateway.Client;
 // The connection of a run and SignalR's callbacks: state changes under the gate, events queued, never awaited inside the receive loop.
 public sealed partial class GatewayClient
 {
-    private HubConnection BuildConnection()
+    private HubConnection BuildConnection(ReconnectEpisode episode)
     {
         var builder = new HubConnectionBuilder().WithUrl(HubUrl, _options.Transports, http =>
         {
@@ -24,7 +24,7 @@ public sealed partial class GatewayClient
         });
         if (_options.ReconnectPolicy is { } policy)
         {
-            builder.WithAutomaticReconnect(policy);
+            builder.WithAutomaticReconnect(new EpisodeRetryPolicy(policy, episode, _gate));
         }
 
         if (_options.Protocol == GatewayProtocol.MessagePack)
@@ -89,7 +89,8 @@ public sealed partial class GatewayClient
             run.Sessions++;
             run.Notice = null;
             run.Reconnecting = false;
-            run.ReconnectingAfterNotice = false;
+            run.ReconnectingByClient = false;
+            run.Episode.Reset();
             run.Attempt?.TrySetResult(established);
             run.Attempt = null;
             _sessionId = established.SessionId;
@@ -177,8 +178,10 @@ public sealed partial class GatewayClient
 
     /// <summary>
     /// SignalR's Closed, or the end of a stop. Ends the run (only the first call counts), except where the gateway said to
-    /// come back: after a <c>connection.closing</c> notice with <c>reconnect=true</c> the gateway closes the connection with a
-    /// close message that does not allow SignalR to reconnect, so the client reconnects by itself with the same policy.
+    /// come back and SignalR will not: after a <c>connection.closing</c> notice with <c>reconnect=true</c> the gateway closes
+    /// with a close message that does not allow SignalR's reconnect, and a reconnect the gateway refuses with a code that says
+    /// to come back later (<c>server_shutdown</c>, <c>too_many_connections</c>) ends SignalR's. The client then reconnects by
+    /// itself with the same policy (<see cref="ReconnectByClientAsync"/>).
     /// </summary>
     private void OnClosed(Run run, Exception? exception)
     {
@@ -190,23 +193,32 @@ public sealed partial class GatewayClient
                 return;
             }
 
-            if (run.ReconnectingAfterNotice && !run.StopRequested)
+            if (run.ReconnectingByClient && !run.StopRequested)
             {
                 // One attempt of that reconnect closed (refused, say): the attempt's loop decides what follows.
                 run.Attempt?.TrySetException(RefusalOf(exception));
                 return;
             }
 
-            if (run.Sessions > 0 && !run.StopRequested && !run.Reconnecting && run.Notice is { Reconnect: true } notice
-                && _options.ReconnectPolicy is { } policy && GatewayErrorText.CodeOf(exception?.Message) is null)
+            var code = GatewayErrorText.CodeOf(exception?.Message);
+            var comeBack = code is null
+                ? !run.Reconnecting && run.Notice is { Reconnect: true }
+                : GatewayCloseCodes.ReconnectAdvised(code) && run.Notice is not { Reconnect: false };
+            if (comeBack && run.Sessions > 0 && !run.StopRequested && _options.ReconnectPolicy is { } policy)
             {
                 StopHeartbeats(run);
-                run.ReconnectingAfterNotice = true;
+                run.ReconnectingByClient = true;
+                var announce = _state != GatewayConnectionState.Reconnecting;
                 _state = GatewayConnectionState.Reconnecting;
-                var reconnecting = exception ?? new HubException($"{notice.Code}: {notice.Reason}");
-                _ = Task.Run(() => ReconnectAfterNoticeAsync(run, policy, reconnecting));
-                LogReconnecting(exception, ClientId);
-                Raise(Reconnecting, exception);
+                var notice = run.Notice;
+                var cause = exception ?? new HubException($"{notice?.Code}: {notice?.Reason}");
+                _ = Task.Run(() => ReconnectByClientAsync(run, policy, cause));
+                if (announce)
+                {
+                    LogReconnecting(exception, ClientId);
+                    Raise(Reconnecting, exception);
+                }
+
                 return;
             }
 

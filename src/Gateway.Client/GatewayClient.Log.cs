@@ -35,5 +35,5 @@ public sealed partial class GatewayClient
     private partial void LogResubscribeFailed(Exception exception);
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Reconnect attempt {Attempt} failed")]
-    private partial void LogReconnectAttemptFailed(Exception exception, int attempt);
+    private partial void LogReconnectAttemptFailed(Exception exception, long attempt);
 }

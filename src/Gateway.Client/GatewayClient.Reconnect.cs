@@ -4,24 +4,38 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Gateway.Client;
 
-// The reconnect SignalR does not do: after a connection.closing notice with reconnect=true the gateway's close message forbids it.
+// The reconnects SignalR does not do: after a connection.closing notice with reconnect=true (the gateway's close message
+// forbids SignalR's), and after a reconnect refused with a code that says to come back later.
 public sealed partial class GatewayClient
 {
     /// <summary>
-    /// Reconnects a run the gateway closed after telling it to come back: the run's connection is started again with the
-    /// delays of <paramref name="policy"/>, until a session is established, the policy gives up, the gateway refuses with a
-    /// code, or the client is stopped.
+    /// Reconnects a run the gateway closed while telling it to come back: the run's connection is started again with the
+    /// delays of <paramref name="policy"/>, continuing the count of a SignalR reconnect this takes over, until a session is
+    /// established, the policy gives up (<see cref="GatewayCloseCodes.ReconnectFailed"/>), the gateway refuses with a code
+    /// that retrying cannot change, or the client is stopped.
     /// </summary>
-    private async Task ReconnectAfterNoticeAsync(Run run, IRetryPolicy policy, Exception reason)
+    private async Task ReconnectByClientAsync(Run run, IRetryPolicy policy, Exception reason)
     {
-        var started = Stopwatch.GetTimestamp();
+        long attempts;
+        long lostAt;
+        lock (_gate)
+        {
+            if (run.Episode.LostAt == 0)
+            {
+                run.Episode.LostAt = Stopwatch.GetTimestamp();
+            }
+
+            attempts = run.Episode.Attempts;
+            lostAt = run.Episode.LostAt;
+        }
+
         var cancellation = run.Cancellation.Token;
-        for (var attempts = 0; ; attempts++)
+        for (; ; attempts++)
         {
             var delay = policy.NextRetryDelay(new RetryContext
             {
                 PreviousRetryCount = attempts,
-                ElapsedTime = Stopwatch.GetElapsedTime(started),
+                ElapsedTime = Stopwatch.GetElapsedTime(lostAt),
                 RetryReason = reason,
             });
             if (delay is null)
@@ -59,15 +73,15 @@ public sealed partial class GatewayClient
                 // Stopped: StopAsync ends the run.
                 return;
             }
-            catch (GatewayConnectException refused) when (refused.Code != GatewayCloseCodes.TransportError)
+            catch (GatewayConnectException refused) when (!GatewayCloseCodes.ReconnectAdvised(refused.Code))
             {
-                // The gateway answered, with a reason: what SignalR does when a reconnect is refused, stop.
+                // Refused for a reason retrying cannot change (forbidden, say): stop, as SignalR does on any refusal.
                 EndReconnect(run, refused.InnerException ?? refused, refused.Code);
                 return;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                reason = exception;
+                reason = exception is GatewayConnectException { InnerException: { } inner } ? inner : exception;
                 LogReconnectAttemptFailed(exception, attempts + 1);
                 await StopQuietlyAsync(run.Connection);
             }

@@ -152,8 +152,9 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
             }
 
             await DisposeRetiredAsync();
-            var connection = BuildConnection();
-            var run = new Run(connection);
+            var episode = new ReconnectEpisode();
+            var connection = BuildConnection(episode);
+            var run = new Run(connection, episode);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
             lock (_gate)
             {

@@ -65,13 +65,18 @@ public static class SubscriptionScopes
 /// <param name="Types">Only these event types; null or empty for all.</param>
 /// <param name="MinPriority">Only events of at least this priority (<see cref="EventPriorities"/>).</param>
 /// <param name="AfterEventId">Replay the logged events after this id first, then go live; null to start live.</param>
+/// <param name="SubscriptionId">
+/// The client's own id for this subscription (1-64 characters, unique on the connection), so it can route events
+/// that arrive before the answer to Subscribe; null to let the gateway choose one.
+/// </param>
 [MessagePackObject]
 public sealed record SubscriptionRequest(
     [property: Key("scope")] string Scope,
     [property: Key("id")] string? Id = null,
     [property: Key("types")] IReadOnlyList<string>? Types = null,
     [property: Key("minPriority")] int MinPriority = EventPriorities.Low,
-    [property: Key("afterEventId")] long? AfterEventId = null);
+    [property: Key("afterEventId")] long? AfterEventId = null,
+    [property: Key("subscriptionId")] string? SubscriptionId = null);
 
 /// <summary>
 /// The answer to <c>Subscribe</c>. When <see cref="Reset"/> is true the requested position is older than the log's

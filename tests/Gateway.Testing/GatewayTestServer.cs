@@ -17,11 +17,18 @@ namespace Gateway.Testing;
 public sealed class GatewayTestServer : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     /// <param name="settings">Overrides, e.g. <c>["Sessions:FlushIntervalSeconds"] = "0.2"</c>.</param>
     /// <param name="database">A database to reuse (to restart a server on it); a fresh file when null.</param>
-    public GatewayTestServer(IReadOnlyDictionary<string, string?>? settings = null, TemporarySqliteFile? database = null, string? nodeId = null)
+    /// <param name="configureServices">Runs after the gateway's own registrations, e.g. to add a log-capturing <c>ILoggerProvider</c>.</param>
+    public GatewayTestServer(
+        IReadOnlyDictionary<string, string?>? settings = null,
+        TemporarySqliteFile? database = null,
+        string? nodeId = null,
+        Action<IServiceCollection>? configureServices = null)
     {
+        _configureServices = configureServices;
         OwnsDatabase = database is null;
         Database = database ?? new TemporarySqliteFile("gateway.db");
         NodeId = nodeId ?? "test-node-" + Guid.NewGuid().ToString("N")[..8];
@@ -100,6 +107,11 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
         }
     }
 

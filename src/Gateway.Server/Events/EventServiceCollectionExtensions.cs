@@ -16,6 +16,9 @@ public static class EventServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<ChangeWriter>());
         services.AddHostedService<EventRetention>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<Orchestration.Workflows.WorkflowService>();
+        services.AddSingleton<Orchestration.ToolExecutions.ToolExecutionService>();
+        services.AddSingleton<Orchestration.Configurations.ConfigurationService>();
         services.AddExceptionHandler<GatewayExceptionHandler>();
         return builder;
     }
@@ -23,6 +26,9 @@ public static class EventServiceCollectionExtensions
     public static WebApplication MapGatewayOrchestration(this WebApplication app)
     {
         app.MapTasksApi();
+        app.MapWorkflowsApi();
+        app.MapToolExecutionsApi();
+        app.MapConfigurationsApi();
         return app;
     }
 }

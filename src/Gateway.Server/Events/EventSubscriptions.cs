@@ -47,7 +47,13 @@ internal sealed partial class EventSubscriptions
             throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");
         }
 
-        var subscription = new EventSubscription(Guid.NewGuid().ToString("N"), request!)
+        var subscriptionId = request!.SubscriptionId ?? Guid.NewGuid().ToString("N");
+        if (stream.Has(subscriptionId))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: this connection already has a subscription {subscriptionId}");
+        }
+
+        var subscription = new EventSubscription(subscriptionId, request)
         {
             HeldBack = request!.AfterEventId is null ? null : [],
             LastQueuedId = request.AfterEventId ?? 0,
@@ -105,6 +111,11 @@ internal sealed partial class EventSubscriptions
         if (request.MinPriority is < EventPriorities.Low or > EventPriorities.High)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: minPriority must be 0 (low), 1 (normal) or 2 (high)");
+        }
+
+        if (request.SubscriptionId is { } chosen && (chosen.Length is 0 or > 64 || chosen.Any(char.IsControl)))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: subscriptionId must be 1 to 64 printable characters");
         }
 
         if (request.AfterEventId is < 0)

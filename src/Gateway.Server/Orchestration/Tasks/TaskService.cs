@@ -235,13 +235,28 @@ internal sealed class TaskService
             {
                 var task = await FindForChangeAsync(scope, caller, id, token);
                 var workflows = await scope.Db.WorkflowTasks.Where(link => link.TaskId == id).Select(link => link.WorkflowId).ToListAsync(token);
-                scope.Db.Tasks.Remove(task);
                 scope.Emit(EventTypes.TaskDeleted, EventPriorities.Normal, new { task_id = id, timestamp = scope.Now }, taskId: id);
                 foreach (var workflowId in workflows)
                 {
-                    scope.Emit(EventTypes.WorkflowTasksChanged, EventPriorities.Normal, new { workflow_id = workflowId, removed_task = id, timestamp = scope.Now }, workflowId: workflowId);
+                    // The rest of the workflow closes ranks (sequences 0..n-1) and its progress is derived again.
+                    var links = await scope.Db.WorkflowTasks.Where(link => link.WorkflowId == workflowId)
+                        .OrderBy(link => link.Sequence).ThenBy(link => link.TaskId).ToListAsync(token);
+                    var remaining = links.Where(link => link.TaskId != id).ToList();
+                    scope.Db.WorkflowTasks.RemoveRange(links.Where(link => link.TaskId == id));
+                    for (var sequence = 0; sequence < remaining.Count; sequence++)
+                    {
+                        remaining[sequence].Sequence = sequence;
+                    }
+
+                    scope.Emit(
+                        EventTypes.WorkflowTasksChanged,
+                        EventPriorities.Normal,
+                        new { workflow_id = workflowId, task_ids = remaining.Select(link => link.TaskId).ToArray(), removed_task = id, timestamp = scope.Now },
+                        workflowId: workflowId);
+                    await WorkflowProgress.EmitAsync(scope, workflowId, token);
                 }
 
+                scope.Db.Tasks.Remove(task);
                 return true;
             },
             cancellationToken);

@@ -26,14 +26,12 @@ internal static class WorkflowProgress
     public static async Task<int> EmitAsync(
         ChangeScope scope, string workflowId, CancellationToken cancellationToken, (string TaskId, AgentTaskStatus Status)? changedTask = null)
     {
-        var tasks = await scope.Db.WorkflowTasks
-            .Where(link => link.WorkflowId == workflowId)
-            .OrderBy(link => link.Sequence).ThenBy(link => link.TaskId)
-            .Select(link => new { link.TaskId, link.AgentTask!.Status })
-            .ToListAsync(cancellationToken);
-        var statuses = tasks
-            .Select(t => (t.TaskId, Status: changedTask is { } c && c.TaskId == t.TaskId ? c.Status : t.Status))
-            .ToList();
+        var statuses = await CurrentTasksAsync(scope, workflowId, cancellationToken);
+        if (changedTask is { } changed)
+        {
+            statuses = statuses.Select(t => (t.TaskId, t.TaskId == changed.TaskId ? changed.Status : t.Status)).ToList();
+        }
+
         var completed = statuses.Count(t => t.Status == AgentTaskStatus.Completed);
         var progress = statuses.Count == 0 ? 0 : (int)Math.Round(100.0 * completed / statuses.Count);
         var current = statuses.FirstOrDefault(t => t.Status != AgentTaskStatus.Completed).TaskId;
@@ -45,11 +43,13 @@ internal static class WorkflowProgress
             if (statuses.Count > 0 && completed == statuses.Count)
             {
                 workflow.Status = WorkflowStatus.Completed;
+                EmitStatus(scope, workflowId, WorkflowStatus.Completed);
                 scope.Emit(EventTypes.WorkflowCompleted, EventPriorities.Normal, new { workflow_id = workflowId, timestamp = scope.Now }, workflowId: workflowId);
             }
             else if (statuses.FirstOrDefault(t => t.Status == AgentTaskStatus.Failed) is { TaskId: { } failedTask })
             {
                 workflow.Status = WorkflowStatus.Failed;
+                EmitStatus(scope, workflowId, WorkflowStatus.Failed);
                 scope.Emit(
                     EventTypes.WorkflowFailed,
                     EventPriorities.High,
@@ -59,5 +59,62 @@ internal static class WorkflowProgress
         }
 
         return progress;
+    }
+
+    /// <summary>
+    /// The workflow's tasks in sequence order with their statuses, as they will be once the change saves: the stored
+    /// links and statuses, overlaid with what the change has not saved yet (links added, removed or renumbered in the
+    /// change tracker, tasks whose status it changed). A change never saves itself, so a query alone would miss them.
+    /// </summary>
+    /// <summary>An automatic move is a status change like any other: subscribers filtering on workflow.status see it.</summary>
+    private static void EmitStatus(ChangeScope scope, string workflowId, WorkflowStatus status) =>
+        scope.Emit(
+            EventTypes.WorkflowStatus,
+            EventPriorities.Normal,
+            new { workflow_id = workflowId, status = Gateway.Data.Conversion.StoreEnum.ToStoreValue(status), previous_status = "active", timestamp = scope.Now },
+            workflowId: workflowId);
+
+    private static async Task<List<(string TaskId, AgentTaskStatus Status)>> CurrentTasksAsync(
+        ChangeScope scope, string workflowId, CancellationToken cancellationToken)
+    {
+        var stored = await scope.Db.WorkflowTasks
+            .Where(link => link.WorkflowId == workflowId)
+            .Select(link => new { link.TaskId, link.Sequence, link.AgentTask!.Status })
+            .ToListAsync(cancellationToken);
+        var links = stored.ToDictionary(link => link.TaskId, link => (link.Sequence, Status: (AgentTaskStatus?)link.Status), StringComparer.Ordinal);
+        foreach (var entry in scope.Db.ChangeTracker.Entries<WorkflowTask>().Where(entry => entry.Entity.WorkflowId == workflowId))
+        {
+            if (entry.State is EntityState.Deleted or EntityState.Detached)
+            {
+                links.Remove(entry.Entity.TaskId);
+            }
+            else
+            {
+                links[entry.Entity.TaskId] = (entry.Entity.Sequence, links.TryGetValue(entry.Entity.TaskId, out var known) ? known.Status : null);
+            }
+        }
+
+        var unknown = links.Where(link => link.Value.Status is null).Select(link => link.Key).ToList();
+        if (unknown.Count > 0)
+        {
+            var statuses = await scope.Db.Tasks.Where(t => unknown.Contains(t.Id)).Select(t => new { t.Id, t.Status }).ToListAsync(cancellationToken);
+            foreach (var task in statuses)
+            {
+                links[task.Id] = (links[task.Id].Sequence, task.Status);
+            }
+        }
+
+        foreach (var entry in scope.Db.ChangeTracker.Entries<AgentTask>())
+        {
+            if (links.TryGetValue(entry.Entity.Id, out var link))
+            {
+                links[entry.Entity.Id] = (link.Sequence, entry.Entity.Status);
+            }
+        }
+
+        return links
+            .OrderBy(link => link.Value.Sequence).ThenBy(link => link.Key, StringComparer.Ordinal)
+            .Select(link => (link.Key, link.Value.Status ?? AgentTaskStatus.Pending))
+            .ToList();
     }
 }
