@@ -22,7 +22,8 @@ namespace Gateway.Client;
 /// Lifecycle: <see cref="Established"/> after <see cref="StartAsync"/>; on a lost connection <see cref="Reconnecting"/>, then
 /// <see cref="Reconnected"/> with the new session (a reconnect is a new session of the same <see cref="ClientId"/>) or
 /// <see cref="Closed"/> when the policy gives up. A <c>connection.closing</c> notice with <c>reconnect=true</c> (stale, server
-/// shutdown) is followed by a reconnect even though the gateway's close message does not allow SignalR's own; one with
+/// shutdown) is followed by a reconnect even though the gateway's close message does not allow SignalR's own, and a reconnect
+/// refused with a code that says to come back later (<c>too_many_connections</c>) is retried with the same policy; a notice with
 /// <c>reconnect=false</c> (an admin disconnect) stops the client: <see cref="Closed"/> with the notice's code, no reconnect.
 /// After <see cref="Closed"/> the client may be started again (same <see cref="ClientId"/>).
 /// </para>

@@ -10,10 +10,10 @@ namespace Gateway.Contracts;
 public static class ConfigurationEventTypes
 {
     /// <summary>A setting was deleted: key, value_type, is_secret, timestamp. Priority normal.</summary>
-    public const string Deleted = "config.deleted";
+    public const string Deleted = EventTypes.ConfigDeleted;
 
     /// <summary>An admin read a secret's value: key, revealed_by, timestamp (never the value). Priority high.</summary>
-    public const string SecretRevealed = "config.secret_revealed";
+    public const string SecretRevealed = EventTypes.ConfigSecretRevealed;
 }
 
 /// <summary>configurations.value_type, as stored and as sent: how the text value is read.</summary>

@@ -22,6 +22,10 @@ public static class EventTypes
     public const string WorkflowCompleted = "workflow.completed";
     public const string WorkflowFailed = "workflow.failed";
     public const string ConfigChanged = "config.changed";
+    public const string ConfigDeleted = "config.deleted";
+
+    /// <summary>An admin read a secret's value (the event never holds the value).</summary>
+    public const string ConfigSecretRevealed = "config.secret_revealed";
 }
 
 /// <summary>Priorities, as the orchestrator planned: failures high; completions, status, tool start normal; progress and output low.</summary>
