@@ -78,6 +78,7 @@ public sealed partial class GatewayClient
     {
         bool reconnected;
         bool resubscribe;
+        bool resubscribeEvents;
         lock (_gate)
         {
             if (run != _run || run.Ended)
@@ -97,6 +98,7 @@ public sealed partial class GatewayClient
             _nodeId = established.NodeId;
             _state = GatewayConnectionState.Connected;
             resubscribe = reconnected && _sessionsSubscribed;
+            resubscribeEvents = reconnected;
             StartHeartbeats(run, established);
         }
 
@@ -114,6 +116,11 @@ public sealed partial class GatewayClient
             if (resubscribe)
             {
                 await ResubscribeAsync(run);
+            }
+
+            if (resubscribeEvents && HasEventSubscriptions)
+            {
+                await ResubscribeEventsAsync(run);
             }
 
             await InvokeHandlersAsync(Reconnected, established);

@@ -10,7 +10,7 @@ namespace Gateway.Testing;
 public sealed class LoopbackProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly Uri _target;
+    private Uri _target;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<TcpClient> _open = [];
     private readonly Lock _gate = new();
@@ -25,6 +25,13 @@ public sealed class LoopbackProxy : IAsyncDisposable
 
     public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
 
+    /// <summary>Where new connections go: point it at a restarted server to keep the client's address.</summary>
+    public Uri Target
+    {
+        get => Volatile.Read(ref _target);
+        set => Volatile.Write(ref _target, value);
+    }
+
     /// <summary>Closes every forwarded connection (both sides) and returns how many there were.</summary>
     public int DropAll()
     {
@@ -33,7 +40,16 @@ public sealed class LoopbackProxy : IAsyncDisposable
             var count = _open.Count;
             foreach (var client in _open)
             {
-                client.Client.LingerState = new LingerOption(true, 0);
+                try
+                {
+                    // A reset, not a polite close: what a dropped network looks like to both ends.
+                    client.Client?.LingerState = new LingerOption(true, 0);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Already closed by its pump.
+                }
+
                 client.Dispose();
             }
 
@@ -75,7 +91,8 @@ public sealed class LoopbackProxy : IAsyncDisposable
             var outbound = new TcpClient();
             try
             {
-                await outbound.ConnectAsync(_target.Host, _target.Port, _stopping.Token);
+                var target = Target;
+                await outbound.ConnectAsync(target.Host, target.Port, _stopping.Token);
             }
             catch (Exception exception) when (exception is SocketException or OperationCanceledException)
             {
