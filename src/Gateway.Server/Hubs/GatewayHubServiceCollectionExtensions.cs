@@ -39,6 +39,7 @@ public static class GatewayHubServiceCollectionExtensions
             new ProtocolCapturingHubLifetimeManager<GatewayHub>(provider.GetRequiredService<DefaultHubLifetimeManager<GatewayHub>>()));
 
         var limits = builder.Configuration.GetSection(LimitOptions.SectionName).Get<LimitOptions>() ?? new LimitOptions();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
         services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = limits.MaxMessageBytes;

@@ -10,6 +10,9 @@ public sealed class LimitOptions
     /// <summary>Largest message a client may send; a larger one closes its connection (SignalR's MaximumReceiveMessageSize).</summary>
     public long MaxMessageBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Largest REST request body; a larger one is refused with 413 (Kestrel's MaxRequestBodySize).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Open connections on this node, all users together (the orchestrator planned a pool of 1,000; nodes here are sized for more).</summary>
     public int MaxConnections { get; set; } = 10_000;
 
@@ -31,6 +34,11 @@ internal sealed class LimitOptionsValidator : IValidateOptions<LimitOptions>
         if (options.MaxMessageBytes < 1024)
         {
             failures.Add($"Limits:MaxMessageBytes must be at least 1024 (e.g. 65536), not {options.MaxMessageBytes}");
+        }
+
+        if (options.MaxRequestBodyBytes < 1024)
+        {
+            failures.Add($"Limits:MaxRequestBodyBytes must be at least 1024 (e.g. 2097152), not {options.MaxRequestBodyBytes}");
         }
 
         if (options.MaxConnections < 1 || options.MaxConnectionsPerUser < 1)

@@ -174,11 +174,9 @@ internal sealed partial class SessionWriter : BackgroundService
         // when the connection that asked for it is already gone.
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
         using var statements = new Statements(connection, transaction);
-        foreach (var operation in batch)
-        {
-            await operation.ApplyAsync(statements, connection, transaction);
-        }
 
+        // Heartbeats first: a reaper sweep in the same batch then sees them in the rows (they are no longer pending
+        // in memory once taken for this flush).
         var heartbeatRows = 0;
         if (heartbeats is not null)
         {
@@ -189,6 +187,11 @@ internal sealed partial class SessionWriter : BackgroundService
                 stamp.Parameters["$at"].Value = UtcDateTimeConverter.Format(at);
                 heartbeatRows += await stamp.ExecuteNonQueryAsync(CancellationToken.None);
             }
+        }
+
+        foreach (var operation in batch)
+        {
+            await operation.ApplyAsync(statements, connection, transaction);
         }
 
         await transaction.CommitAsync(CancellationToken.None);

@@ -141,6 +141,18 @@ public sealed class TasksApiTests : IDisposable
     }
 
     [Fact]
+    public async Task An_oversized_body_is_a_413_problem_and_creates_nothing()
+    {
+        var body = JsonSerializer.Serialize(new { title = "big", taskType = "x", config = new { blob = new string('a', 3 * 1024 * 1024) } });
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await _agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+    }
+
+    [Fact]
     public async Task Bad_status_values_and_progress_are_400()
     {
         var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
