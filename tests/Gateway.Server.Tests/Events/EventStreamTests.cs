@@ -119,6 +119,64 @@ public sealed class EventStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task A_scripted_orchestrator_run_reaches_a_dashboard_complete_and_in_order()
+    {
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack: true);
+        var ack = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
+
+        // A workflow of three tasks; each runs a tool; the second task's tool fails and so does the task.
+        using var created = await _agent.PostAsJsonAsync(new Uri("/api/workflows", UriKind.Relative), new { name = "release", definition = new { steps = 3 } });
+        var workflowId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var taskIds = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var taskId = (await TasksApiTests.CreateAsync(_agent, $"step {i}")).GetProperty("id").GetString()!;
+            (await _agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/tasks", UriKind.Relative), new { taskId })).Dispose();
+            taskIds.Add(taskId);
+        }
+
+        (await _agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/status", UriKind.Relative), new { status = "active" })).Dispose();
+        for (var i = 0; i < 3; i++)
+        {
+            (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "running" })).Dispose();
+            using var started = await _agent.PostAsJsonAsync(
+                new Uri($"/api/tasks/{taskIds[i]}/tool-executions", UriKind.Relative), new { toolName = "shell", arguments = new { command = "make" } });
+            var executionId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/output", UriKind.Relative), new { output = "building\n", isStderr = false })).Dispose();
+            if (i == 1)
+            {
+                (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/fail", UriKind.Relative), new { error = "exit 2" })).Dispose();
+                (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "failed", error = "build broke" })).Dispose();
+            }
+            else
+            {
+                (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/complete", UriKind.Relative), new { exitCode = 0 })).Dispose();
+                (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "completed" })).Dispose();
+            }
+        }
+
+        var logged = LoggedIds();
+        await dashboard.WaitForAsync(logged[^1]);
+        var received = dashboard.Received.ToArray();
+
+        Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+        Assert.True(received.Zip(received.Skip(1)).All(pair => pair.First.Id < pair.Second.Id));
+        var types = received.Select(e => e.Type).ToHashSet();
+        foreach (var expected in new[]
+        {
+            EventTypes.WorkflowCreated, EventTypes.WorkflowTasksChanged, EventTypes.WorkflowStatus, EventTypes.TaskStatus, EventTypes.ToolStarted,
+            EventTypes.ToolOutput, EventTypes.ToolCompleted, EventTypes.ToolFailed, EventTypes.TaskCompleted, EventTypes.TaskFailed,
+            EventTypes.WorkflowProgress, EventTypes.WorkflowFailed,
+        })
+        {
+            Assert.Contains(expected, types);
+        }
+
+        Assert.All(received, e => Assert.Equal(ack.SubscriptionId, e.SubscriptionId));
+        Assert.Equal("failed", (await _agent.GetFromJsonAsync<JsonElement>(new Uri($"/api/workflows/{workflowId}", UriKind.Relative))).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Filters_by_subject_type_and_priority()
     {
         await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
