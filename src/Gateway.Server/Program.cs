@@ -4,6 +4,7 @@ using Gateway.Server.Database;
 using Gateway.Server.Events;
 using Gateway.Server.Health;
 using Gateway.Server.Hubs;
+using Gateway.Server.OpenApi;
 
 if (GatewayCommandLine.Handles(args))
 {
@@ -18,6 +19,7 @@ builder.AddGatewaySessions();
 builder.AddGatewayEvents();
 builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
+builder.Services.AddGatewayOpenApi();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -27,6 +29,7 @@ app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();
 app.MapGatewayOrchestration();
+app.MapGatewayOpenApi();
 
 if (!app.CheckGatewayAuth() || !await app.PrepareGatewayDatabaseAsync())
 {
