@@ -4,6 +4,7 @@ using Gateway.Server.Database;
 using Gateway.Server.Events;
 using Gateway.Server.Health;
 using Gateway.Server.Hubs;
+using Gateway.Server.Metrics;
 using Gateway.Server.OpenApi;
 
 if (GatewayCommandLine.Handles(args))
@@ -20,6 +21,7 @@ builder.AddGatewayEvents();
 builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 builder.Services.AddGatewayOpenApi();
+builder.Services.AddGatewayMetrics();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -30,6 +32,7 @@ app.MapGatewayMe();
 app.MapGatewaySessions();
 app.MapGatewayOrchestration();
 app.MapGatewayOpenApi();
+app.MapGatewayMetrics();
 
 if (!app.CheckGatewayAuth() || !await app.PrepareGatewayDatabaseAsync())
 {

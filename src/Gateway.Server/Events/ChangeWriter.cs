@@ -21,11 +21,14 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly EventBroadcaster _broadcaster;
     private readonly TimeProvider _time;
     private readonly ILogger<ChangeWriter> _logger;
+    private readonly Metrics.GatewayMetrics _metrics;
     private long _transactions;
     private long _changes;
 
-    public ChangeWriter(IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, ILogger<ChangeWriter> logger)
+    public ChangeWriter(
+        IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, Metrics.GatewayMetrics metrics, ILogger<ChangeWriter> logger)
     {
+        _metrics = metrics;
         _contexts = contexts;
         _broadcaster = broadcaster;
         _time = time;
@@ -90,6 +93,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     {
         var done = new List<(PendingChange Change, object? Result)>(batch.Count);
         var events = new List<Data.Entities.EventLogEntry>();
+        var started = _time.GetTimestamp();
         try
         {
             await using var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
@@ -142,6 +146,8 @@ internal sealed partial class ChangeWriter : BackgroundService
             return;
         }
 
+        _metrics.DatabaseOperation("changes", _time.GetElapsedTime(started));
+        _metrics.EventsPersisted(events.Count);
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _changes, done.Count);
         _broadcaster.Publish(events);

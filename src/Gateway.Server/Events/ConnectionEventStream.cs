@@ -19,12 +19,23 @@ internal sealed partial class ConnectionEventStream
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
     private readonly Action _overflow;
+    private readonly Metrics.GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private bool _overflowed;
 
     public ConnectionEventStream(
-        string connectionId, int capacity, IHubContext<GatewayHub, IGatewayClient> hub, RealtimeStats stats, Action overflow, ILogger logger)
+        string connectionId,
+        int capacity,
+        IHubContext<GatewayHub, IGatewayClient> hub,
+        RealtimeStats stats,
+        Metrics.GatewayMetrics metrics,
+        TimeProvider time,
+        Action overflow,
+        ILogger logger)
     {
+        _metrics = metrics;
+        _time = time;
         _connectionId = connectionId;
         _hub = hub;
         _stats = stats;
@@ -130,6 +141,7 @@ internal sealed partial class ConnectionEventStream
                 await _hub.Clients.Client(_connectionId).EventReceived(new GatewayEvent(
                     subscriptionId, entry.Id, entry.EventType, entry.Priority, entry.TaskId, entry.WorkflowId, entry.ExecutionId, entry.Payload, entry.CreatedAt));
                 _stats.MessagesSent(1);
+                _metrics.EventDelivered(_time.GetUtcNow().UtcDateTime - entry.CreatedAt);
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {

@@ -17,6 +17,8 @@ internal sealed partial class EventSubscriptions
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
+    private readonly Metrics.GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly EventOptions _options;
     private readonly ILogger<EventSubscriptions> _logger;
 
@@ -25,9 +27,13 @@ internal sealed partial class EventSubscriptions
         IDbContextFactory<GatewayDbContext> contexts,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
+        Metrics.GatewayMetrics metrics,
+        TimeProvider time,
         IOptions<EventOptions> options,
         ILogger<EventSubscriptions> logger)
     {
+        _metrics = metrics;
+        _time = time;
         _broadcaster = broadcaster;
         _contexts = contexts;
         _hub = hub;
@@ -41,7 +47,7 @@ internal sealed partial class EventSubscriptions
         Validate(context, request);
         var stream = _broadcaster.StreamOf(
             context.ConnectionId,
-            () => new ConnectionEventStream(context.ConnectionId, _options.QueueCapacityPerConnection, _hub, _stats, context.Abort, _logger));
+            () => new ConnectionEventStream(context.ConnectionId, _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, context.Abort, _logger));
         if (stream.Count >= _options.MaxSubscriptionsPerConnection)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");

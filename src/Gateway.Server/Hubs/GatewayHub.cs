@@ -20,6 +20,7 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
     private readonly SessionLifetimeOptions _options;
     private readonly TimeProvider _time;
     private readonly RealtimeStats _stats;
+    private readonly Metrics.GatewayMetrics _metrics;
 
     public GatewayHub(
         SessionManager sessions,
@@ -28,8 +29,10 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
         TaskService tasks,
         Microsoft.Extensions.Options.IOptions<SessionLifetimeOptions> options,
         TimeProvider time,
-        RealtimeStats stats)
+        RealtimeStats stats,
+        Metrics.GatewayMetrics metrics)
     {
+        _metrics = metrics;
         _sessions = sessions;
         _subscriptions = subscriptions;
         _tasks = tasks;
@@ -62,6 +65,7 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
     {
         // Liveness itself is recorded by the filter, for every invocation.
         _stats.HeartbeatReceived();
+        _metrics.HeartbeatReceived();
         return Task.FromResult(new HeartbeatReply(_time.GetUtcNow().UtcDateTime));
     }
 

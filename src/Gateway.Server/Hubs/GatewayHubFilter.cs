@@ -16,9 +16,11 @@ internal sealed partial class GatewayHubFilter : IHubFilter
     private readonly RealtimeStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger<GatewayHubFilter> _logger;
+    private readonly Metrics.GatewayMetrics _metrics;
 
-    public GatewayHubFilter(SessionManager sessions, RealtimeStats stats, TimeProvider time, ILogger<GatewayHubFilter> logger)
+    public GatewayHubFilter(SessionManager sessions, RealtimeStats stats, TimeProvider time, Metrics.GatewayMetrics metrics, ILogger<GatewayHubFilter> logger)
     {
+        _metrics = metrics;
         _sessions = sessions;
         _stats = stats;
         _time = time;
@@ -26,6 +28,19 @@ internal sealed partial class GatewayHubFilter : IHubFilter
     }
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await InvokeCoreAsync(invocationContext, next);
+        }
+        catch (HubException error)
+        {
+            _metrics.HubError(HubErrorCodes.CodeOf(error.Message) ?? HubErrorCodes.Internal);
+            throw;
+        }
+    }
+
+    private async ValueTask<object?> InvokeCoreAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         _stats.MessageIn();
         var method = invocationContext.HubMethodName;

@@ -27,12 +27,19 @@ internal sealed partial class SessionWriter : BackgroundService
     private readonly SessionLifetimeOptions _options;
     private readonly TimeProvider _time;
     private readonly RealtimeStats _stats;
+    private readonly Metrics.GatewayMetrics _metrics;
     private readonly ILogger<SessionWriter> _logger;
     private ConcurrentDictionary<string, DateTime> _heartbeats = new(StringComparer.Ordinal);
 
     public SessionWriter(
-        DatabaseLocation database, IOptions<SessionLifetimeOptions> options, TimeProvider time, RealtimeStats stats, ILogger<SessionWriter> logger)
+        DatabaseLocation database,
+        IOptions<SessionLifetimeOptions> options,
+        TimeProvider time,
+        RealtimeStats stats,
+        Metrics.GatewayMetrics metrics,
+        ILogger<SessionWriter> logger)
     {
+        _metrics = metrics;
         _database = database;
         _options = options.Value;
         _time = time;
@@ -172,6 +179,7 @@ internal sealed partial class SessionWriter : BackgroundService
     {
         // Writes here never depend on the caller's cancellation: a session row must reach the database even
         // when the connection that asked for it is already gone.
+        var started = _time.GetTimestamp();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
         using var statements = new Statements(connection, transaction);
 
@@ -196,6 +204,11 @@ internal sealed partial class SessionWriter : BackgroundService
 
         await transaction.CommitAsync(CancellationToken.None);
         _stats.TransactionCommitted(heartbeatRows);
+        _metrics.DatabaseOperation("sessions", _time.GetElapsedTime(started));
+        if (heartbeats is not null)
+        {
+            _metrics.HeartbeatsFlushed(heartbeatRows);
+        }
     }
 
     /// <summary>Puts heartbeats of a failed flush back, unless a newer one arrived meanwhile.</summary>
