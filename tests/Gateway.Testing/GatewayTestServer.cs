@@ -17,6 +17,7 @@ namespace Gateway.Testing;
 public sealed class GatewayTestServer : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Dictionary<(string User, string Role), HttpClient> _clients = [];
     private readonly Action<IServiceCollection>? _configureServices;
 
     /// <param name="settings">Overrides, e.g. <c>["Sessions:FlushIntervalSeconds"] = "0.2"</c>.</param>
@@ -102,6 +103,21 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>An HTTP client of <paramref name="user"/> with one role, made once per server and disposed with it.</summary>
+    public HttpClient As(string user, string role)
+    {
+        lock (_clients)
+        {
+            if (!_clients.TryGetValue((user, role), out var client))
+            {
+                client = CreateHttpClient(Token(user, role));
+                _clients[(user, role)] = client;
+            }
+
+            return client;
+        }
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
@@ -118,6 +134,19 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (disposing)
+        {
+            lock (_clients)
+            {
+                foreach (var client in _clients.Values)
+                {
+                    client.Dispose();
+                }
+
+                _clients.Clear();
+            }
+        }
+
         if (disposing && OwnsDatabase)
         {
             Database.Dispose();

@@ -16,18 +16,10 @@ namespace Gateway.Server.Tests.Events;
 public sealed class EventStreamTests : IDisposable
 {
     private readonly GatewayTestServer _server = new();
-    private readonly HttpClient _agent;
 
-    public EventStreamTests()
-    {
-        _agent = _server.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
-    }
+    private HttpClient Agent => _server.As("agent-1", GatewayRoles.Agent);
 
-    public void Dispose()
-    {
-        _agent.Dispose();
-        _server.Dispose();
-    }
+    public void Dispose() => _server.Dispose();
 
     private sealed class Subscriber : IAsyncDisposable
     {
@@ -84,10 +76,10 @@ public sealed class EventStreamTests : IDisposable
         string last = string.Empty;
         for (var i = 0; i < tasks; i++)
         {
-            var id = (await TasksApiTests.CreateAsync(_agent, $"step {i}")).GetProperty("id").GetString()!;
-            (await TasksApiTests.ChangeStatusAsync(_agent, id, new { status = "running" })).Dispose();
-            (await _agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 50 })).Dispose();
-            (await TasksApiTests.ChangeStatusAsync(_agent, id, i == 1 ? new { status = "failed", error = "tool crashed" } : new { status = "completed" })).Dispose();
+            var id = (await TasksApiTests.CreateAsync(Agent, $"step {i}")).GetProperty("id").GetString()!;
+            (await TasksApiTests.ChangeStatusAsync(Agent, id, new { status = "running" })).Dispose();
+            (await Agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 50 })).Dispose();
+            (await TasksApiTests.ChangeStatusAsync(Agent, id, i == 1 ? new { status = "failed", error = "tool crashed" } : new { status = "completed" })).Dispose();
             last = id;
         }
 
@@ -125,33 +117,33 @@ public sealed class EventStreamTests : IDisposable
         var ack = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
 
         // A workflow of three tasks; each runs a tool; the second task's tool fails and so does the task.
-        using var created = await _agent.PostAsJsonAsync(new Uri("/api/workflows", UriKind.Relative), new { name = "release", definition = new { steps = 3 } });
+        using var created = await Agent.PostAsJsonAsync(new Uri("/api/workflows", UriKind.Relative), new { name = "release", definition = new { steps = 3 } });
         var workflowId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var taskIds = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            var taskId = (await TasksApiTests.CreateAsync(_agent, $"step {i}")).GetProperty("id").GetString()!;
-            (await _agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/tasks", UriKind.Relative), new { taskId })).Dispose();
+            var taskId = (await TasksApiTests.CreateAsync(Agent, $"step {i}")).GetProperty("id").GetString()!;
+            (await Agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/tasks", UriKind.Relative), new { taskId })).Dispose();
             taskIds.Add(taskId);
         }
 
-        (await _agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/status", UriKind.Relative), new { status = "active" })).Dispose();
+        (await Agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/status", UriKind.Relative), new { status = "active" })).Dispose();
         for (var i = 0; i < 3; i++)
         {
-            (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "running" })).Dispose();
-            using var started = await _agent.PostAsJsonAsync(
+            (await TasksApiTests.ChangeStatusAsync(Agent, taskIds[i], new { status = "running" })).Dispose();
+            using var started = await Agent.PostAsJsonAsync(
                 new Uri($"/api/tasks/{taskIds[i]}/tool-executions", UriKind.Relative), new { toolName = "shell", arguments = new { command = "make" } });
             var executionId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-            (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/output", UriKind.Relative), new { output = "building\n", isStderr = false })).Dispose();
+            (await Agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/output", UriKind.Relative), new { output = "building\n", isStderr = false })).Dispose();
             if (i == 1)
             {
-                (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/fail", UriKind.Relative), new { error = "exit 2" })).Dispose();
-                (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "failed", error = "build broke" })).Dispose();
+                (await Agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/fail", UriKind.Relative), new { error = "exit 2" })).Dispose();
+                (await TasksApiTests.ChangeStatusAsync(Agent, taskIds[i], new { status = "failed", error = "build broke" })).Dispose();
             }
             else
             {
-                (await _agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/complete", UriKind.Relative), new { exitCode = 0 })).Dispose();
-                (await TasksApiTests.ChangeStatusAsync(_agent, taskIds[i], new { status = "completed" })).Dispose();
+                (await Agent.PostAsJsonAsync(new Uri($"/api/tool-executions/{executionId}/complete", UriKind.Relative), new { exitCode = 0 })).Dispose();
+                (await TasksApiTests.ChangeStatusAsync(Agent, taskIds[i], new { status = "completed" })).Dispose();
             }
         }
 
@@ -173,20 +165,20 @@ public sealed class EventStreamTests : IDisposable
         }
 
         Assert.All(received, e => Assert.Equal(ack.SubscriptionId, e.SubscriptionId));
-        Assert.Equal("failed", (await _agent.GetFromJsonAsync<JsonElement>(new Uri($"/api/workflows/{workflowId}", UriKind.Relative))).GetProperty("status").GetString());
+        Assert.Equal("failed", (await Agent.GetFromJsonAsync<JsonElement>(new Uri($"/api/workflows/{workflowId}", UriKind.Relative))).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task Filters_by_subject_type_and_priority()
     {
         await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
-        var taskId = (await TasksApiTests.CreateAsync(_agent, "watched")).GetProperty("id").GetString()!;
+        var taskId = (await TasksApiTests.CreateAsync(Agent, "watched")).GetProperty("id").GetString()!;
         var onlyTask = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, taskId));
         var onlyHigh = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, MinPriority: EventPriorities.High));
         var onlyStatus = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, Types: [EventTypes.TaskStatus]));
 
         await ScriptedRunAsync(2);
-        (await TasksApiTests.ChangeStatusAsync(_agent, taskId, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, taskId, new { status = "running" })).Dispose();
         var logged = LoggedIds();
         await dashboard.WaitForAsync(logged[^1]);
         await Task.Delay(200);
@@ -214,7 +206,7 @@ public sealed class EventStreamTests : IDisposable
         {
             while (!writing.IsCancellationRequested)
             {
-                await TasksApiTests.CreateAsync(_agent, "during resume");
+                await TasksApiTests.CreateAsync(Agent, "during resume");
             }
         });
         await using var second = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack: true);
@@ -316,7 +308,7 @@ public sealed class EventStreamTests : IDisposable
         var transactionsBefore = writer.Transactions;
         var changesBefore = writer.Changes;
 
-        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => TasksApiTests.CreateAsync(_agent, $"burst {i}")));
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => TasksApiTests.CreateAsync(Agent, $"burst {i}")));
 
         var changes = writer.Changes - changesBefore;
         var transactions = writer.Transactions - transactionsBefore;

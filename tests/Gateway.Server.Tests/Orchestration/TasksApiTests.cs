@@ -11,27 +11,13 @@ namespace Gateway.Server.Tests.Orchestration;
 public sealed class TasksApiTests : IDisposable
 {
     private readonly GatewayTestServer _server = new();
-    private readonly HttpClient _agent;
-    private readonly HttpClient _otherAgent;
-    private readonly HttpClient _dashboard;
-    private readonly HttpClient _admin;
 
-    public TasksApiTests()
-    {
-        _agent = _server.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
-        _otherAgent = _server.CreateHttpClient(GatewayTestServer.Token("agent-2", GatewayRoles.Agent));
-        _dashboard = _server.CreateHttpClient(GatewayTestServer.Token("viewer", GatewayRoles.Dashboard));
-        _admin = _server.CreateHttpClient(GatewayTestServer.Token("root", GatewayRoles.Admin));
-    }
+    private HttpClient Agent => _server.As("agent-1", GatewayRoles.Agent);
+    private HttpClient OtherAgent => _server.As("agent-2", GatewayRoles.Agent);
+    private HttpClient Dashboard => _server.As("viewer", GatewayRoles.Dashboard);
+    private HttpClient Admin => _server.As("root", GatewayRoles.Admin);
 
-    public void Dispose()
-    {
-        _agent.Dispose();
-        _otherAgent.Dispose();
-        _dashboard.Dispose();
-        _admin.Dispose();
-        _server.Dispose();
-    }
+    public void Dispose() => _server.Dispose();
 
     internal static async Task<JsonElement> CreateAsync(HttpClient client, string title = "Index the repo", string type = "indexing", string? workspace = null)
     {
@@ -51,10 +37,10 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task Create_get_and_the_created_event_are_one_change()
     {
-        var created = await CreateAsync(_agent, workspace: "/ws/a");
+        var created = await CreateAsync(Agent, workspace: "/ws/a");
         var id = created.GetProperty("id").GetString()!;
 
-        var fetched = await _dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{id}", UriKind.Relative));
+        var fetched = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{id}", UriKind.Relative));
 
         Assert.Equal("pending", fetched.GetProperty("status").GetString());
         Assert.Equal(3, fetched.GetProperty("config").GetProperty("depth").GetInt32());
@@ -66,14 +52,14 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task A_task_runs_through_its_lifecycle_with_timestamps_set_by_the_gateway()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
 
-        using var running = await ChangeStatusAsync(_agent, id, new { status = "running", startedAt = "1999-01-01T00:00:00Z" });
-        using var progress = await _agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 40, message = "half way" });
-        using var failed = await ChangeStatusAsync(_agent, id, new { status = "failed", error = "disk full" });
-        using var retried = await ChangeStatusAsync(_agent, id, new { status = "queued" });
-        using var runningAgain = await ChangeStatusAsync(_agent, id, new { status = "running" });
-        using var completed = await ChangeStatusAsync(_agent, id, new { status = "completed", result = new { files = 12 } });
+        using var running = await ChangeStatusAsync(Agent, id, new { status = "running", startedAt = "1999-01-01T00:00:00Z" });
+        using var progress = await Agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 40, message = "half way" });
+        using var failed = await ChangeStatusAsync(Agent, id, new { status = "failed", error = "disk full" });
+        using var retried = await ChangeStatusAsync(Agent, id, new { status = "queued" });
+        using var runningAgain = await ChangeStatusAsync(Agent, id, new { status = "running" });
+        using var completed = await ChangeStatusAsync(Agent, id, new { status = "completed", result = new { files = 12 } });
         var task = await completed.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, running.StatusCode);
@@ -97,25 +83,25 @@ public sealed class TasksApiTests : IDisposable
     [InlineData("failed")]
     public async Task An_illegal_transition_is_a_409_and_changes_nothing(string target)
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
         var eventsBefore = Events(id);
 
-        using var response = await ChangeStatusAsync(_agent, id, new { status = target, error = "x" });
+        using var response = await ChangeStatusAsync(Agent, id, new { status = target, error = "x" });
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("conflict", problem.GetProperty("code").GetString());
         Assert.Contains("cannot go from pending", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal("pending", (await _agent.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{id}", UriKind.Relative))).GetProperty("status").GetString());
+        Assert.Equal("pending", (await Agent.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{id}", UriKind.Relative))).GetProperty("status").GetString());
         Assert.Equal(eventsBefore, Events(id));
     }
 
     [Fact]
     public async Task Expected_status_makes_a_status_change_a_compare_and_set()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
-        using var first = await ChangeStatusAsync(_agent, id, new { status = "queued", expectedStatus = "pending" });
-        using var second = await ChangeStatusAsync(_agent, id, new { status = "running", expectedStatus = "pending" });
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
+        using var first = await ChangeStatusAsync(Agent, id, new { status = "queued", expectedStatus = "pending" });
+        using var second = await ChangeStatusAsync(Agent, id, new { status = "running", expectedStatus = "pending" });
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
@@ -131,7 +117,7 @@ public sealed class TasksApiTests : IDisposable
     public async Task Bad_bodies_are_400_problems_with_the_path_and_create_nothing(string body, string expected)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
+        using var response = await Agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -145,7 +131,7 @@ public sealed class TasksApiTests : IDisposable
     {
         var body = JsonSerializer.Serialize(new { title = "big", taskType = "x", config = new { blob = new string('a', 3 * 1024 * 1024) } });
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
+        using var response = await Agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -155,10 +141,10 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task Bad_status_values_and_progress_are_400()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
-        using var unknownStatus = await ChangeStatusAsync(_agent, id, new { status = "exploded" });
-        using var failedWithoutError = await ChangeStatusAsync(_agent, id, new { status = "failed" });
-        using var progressOutOfRange = await _agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 140 });
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
+        using var unknownStatus = await ChangeStatusAsync(Agent, id, new { status = "exploded" });
+        using var failedWithoutError = await ChangeStatusAsync(Agent, id, new { status = "failed" });
+        using var progressOutOfRange = await Agent.PostAsJsonAsync(new Uri($"/api/tasks/{id}/progress", UriKind.Relative), new { progress = 140 });
 
         Assert.Equal(HttpStatusCode.BadRequest, unknownStatus.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, failedWithoutError.StatusCode);
@@ -168,10 +154,10 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task Unknown_ids_are_404_everywhere()
     {
-        using var get = await _agent.GetAsync(new Uri("/api/tasks/nope", UriKind.Relative));
-        using var status = await ChangeStatusAsync(_agent, "nope", new { status = "running" });
-        using var progress = await _agent.PostAsJsonAsync(new Uri("/api/tasks/nope/progress", UriKind.Relative), new { progress = 1 });
-        using var delete = await _agent.DeleteAsync(new Uri("/api/tasks/nope", UriKind.Relative));
+        using var get = await Agent.GetAsync(new Uri("/api/tasks/nope", UriKind.Relative));
+        using var status = await ChangeStatusAsync(Agent, "nope", new { status = "running" });
+        using var progress = await Agent.PostAsJsonAsync(new Uri("/api/tasks/nope/progress", UriKind.Relative), new { progress = 1 });
+        using var delete = await Agent.DeleteAsync(new Uri("/api/tasks/nope", UriKind.Relative));
 
         Assert.All([get, status, progress, delete], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
     }
@@ -179,12 +165,12 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task Dashboards_read_but_do_not_write_and_agents_change_only_their_own_tasks()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
 
-        using var dashboardCreate = await _dashboard.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { title = "t", taskType = "x" });
-        using var othersChange = await ChangeStatusAsync(_otherAgent, id, new { status = "running" });
-        using var othersDelete = await _otherAgent.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
-        using var adminChange = await ChangeStatusAsync(_admin, id, new { status = "running" });
+        using var dashboardCreate = await Dashboard.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { title = "t", taskType = "x" });
+        using var othersChange = await ChangeStatusAsync(OtherAgent, id, new { status = "running" });
+        using var othersDelete = await OtherAgent.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
+        using var adminChange = await ChangeStatusAsync(Admin, id, new { status = "running" });
         using var anonymous = new HttpClient { BaseAddress = _server.BaseAddress };
         using var noToken = await anonymous.GetAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
 
@@ -199,13 +185,13 @@ public sealed class TasksApiTests : IDisposable
     public async Task Lists_filter_by_status_type_workspace_and_creation_time_with_paging()
     {
         var before = DateTime.UtcNow.AddSeconds(-1);
-        var a = (await CreateAsync(_agent, "a", "indexing", "/ws/1")).GetProperty("id").GetString()!;
-        await CreateAsync(_agent, "b", "review", "/ws/1");
-        await CreateAsync(_agent, "c", "indexing", "/ws/2");
-        (await ChangeStatusAsync(_agent, a, new { status = "running" })).Dispose();
+        var a = (await CreateAsync(Agent, "a", "indexing", "/ws/1")).GetProperty("id").GetString()!;
+        await CreateAsync(Agent, "b", "review", "/ws/1");
+        await CreateAsync(Agent, "c", "indexing", "/ws/2");
+        (await ChangeStatusAsync(Agent, a, new { status = "running" })).Dispose();
 
         async Task<string[]> Titles(string query) =>
-            (await _dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/tasks" + query, UriKind.Relative)))
+            (await Dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/tasks" + query, UriKind.Relative)))
                 .GetProperty("items").EnumerateArray().Select(t => t.GetProperty("title").GetString()!).ToArray();
 
         Assert.Equal(["c", "b", "a"], await Titles(""));
@@ -215,19 +201,19 @@ public sealed class TasksApiTests : IDisposable
         Assert.Equal(["c", "b", "a"], await Titles($"?createdAfter={before:O}"));
         Assert.Empty(await Titles($"?createdBefore={before:O}"));
         Assert.Equal(["b"], await Titles("?pageSize=1&page=2"));
-        using var badStatus = await _dashboard.GetAsync(new Uri("/api/tasks?status=weird", UriKind.Relative));
-        using var badPage = await _dashboard.GetAsync(new Uri("/api/tasks?pageSize=0", UriKind.Relative));
-        using var badTime = await _dashboard.GetAsync(new Uri("/api/tasks?createdAfter=yesterday", UriKind.Relative));
+        using var badStatus = await Dashboard.GetAsync(new Uri("/api/tasks?status=weird", UriKind.Relative));
+        using var badPage = await Dashboard.GetAsync(new Uri("/api/tasks?pageSize=0", UriKind.Relative));
+        using var badTime = await Dashboard.GetAsync(new Uri("/api/tasks?createdAfter=yesterday", UriKind.Relative));
         Assert.All([badStatus, badPage, badTime], r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
     }
 
     [Fact]
     public async Task Delete_removes_the_task_and_logs_task_deleted()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
 
-        using var deleted = await _agent.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
-        using var again = await _agent.GetAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
+        using var deleted = await Agent.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
+        using var again = await Agent.GetAsync(new Uri($"/api/tasks/{id}", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
@@ -237,9 +223,9 @@ public sealed class TasksApiTests : IDisposable
     [Fact]
     public async Task Concurrent_status_changes_of_one_task_have_exactly_one_winner_and_the_log_agrees()
     {
-        var id = (await CreateAsync(_agent)).GetProperty("id").GetString()!;
+        var id = (await CreateAsync(Agent)).GetProperty("id").GetString()!;
 
-        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ChangeStatusAsync(_agent, id, new { status = "running" })));
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ChangeStatusAsync(Agent, id, new { status = "running" })));
 
         Assert.Equal(1, attempts.Count(r => r.StatusCode == HttpStatusCode.OK));
         Assert.Equal(19, attempts.Count(r => r.StatusCode == HttpStatusCode.Conflict));

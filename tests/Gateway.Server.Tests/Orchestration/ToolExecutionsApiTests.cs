@@ -15,29 +15,17 @@ public sealed class ToolExecutionsApiTests : IDisposable
     private static readonly string[] MakeArgs = ["all"];
 
     private readonly GatewayTestServer _server = new();
-    private readonly HttpClient _agent;
-    private readonly HttpClient _dashboard;
-    private readonly HttpClient _admin;
 
-    public ToolExecutionsApiTests()
-    {
-        _agent = _server.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
-        _dashboard = _server.CreateHttpClient(GatewayTestServer.Token("viewer", GatewayRoles.Dashboard));
-        _admin = _server.CreateHttpClient(GatewayTestServer.Token("root", GatewayRoles.Admin));
-    }
+    private HttpClient Agent => _server.As("agent-1", GatewayRoles.Agent);
+    private HttpClient Dashboard => _server.As("viewer", GatewayRoles.Dashboard);
+    private HttpClient Admin => _server.As("root", GatewayRoles.Admin);
 
-    public void Dispose()
-    {
-        _agent.Dispose();
-        _dashboard.Dispose();
-        _admin.Dispose();
-        _server.Dispose();
-    }
+    public void Dispose() => _server.Dispose();
 
-    private async Task<string> TaskAsync(string title = "build") => (await TasksApiTests.CreateAsync(_agent, title)).GetProperty("id").GetString()!;
+    private async Task<string> TaskAsync(string title = "build") => (await TasksApiTests.CreateAsync(Agent, title)).GetProperty("id").GetString()!;
 
     private Task<HttpResponseMessage> StartAsync(string taskId, object body, HttpClient? client = null) =>
-        (client ?? _agent).PostAsJsonAsync(new Uri($"/api/tasks/{taskId}/tool-executions", UriKind.Relative), body);
+        (client ?? Agent).PostAsJsonAsync(new Uri($"/api/tasks/{taskId}/tool-executions", UriKind.Relative), body);
 
     private async Task<JsonElement> StartedAsync(string taskId, string tool = "shell")
     {
@@ -51,8 +39,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
 
     private Task<HttpResponseMessage> PostAsync(string path, object? body, HttpClient? client = null) =>
         body is null
-            ? (client ?? _agent).PostAsync(new Uri(path, UriKind.Relative), null)
-            : (client ?? _agent).PostAsJsonAsync(new Uri(path, UriKind.Relative), body);
+            ? (client ?? Agent).PostAsync(new Uri(path, UriKind.Relative), null)
+            : (client ?? Agent).PostAsJsonAsync(new Uri(path, UriKind.Relative), body);
 
     private static async Task<JsonElement> OkJsonAsync(Task<HttpResponseMessage> call)
     {
@@ -131,7 +119,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
 
         using var first = await PostAsync($"/api/tool-executions/{id}/output", new { output = "compiling\n" });
         using var second = await PostAsync($"/api/tool-executions/{id}/output", new { output = "warning: x\n", isStderr = true });
-        var execution = await _dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tool-executions/{id}", UriKind.Relative));
+        var execution = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tool-executions/{id}", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
@@ -252,10 +240,10 @@ public sealed class ToolExecutionsApiTests : IDisposable
         var task = await TaskAsync();
         if (final == "completed")
         {
-            (await TasksApiTests.ChangeStatusAsync(_agent, task, new { status = "running" })).Dispose();
+            (await TasksApiTests.ChangeStatusAsync(Agent, task, new { status = "running" })).Dispose();
         }
 
-        (await TasksApiTests.ChangeStatusAsync(_agent, task, new { status = final })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, task, new { status = final })).Dispose();
 
         using var response = await StartAsync(task, new { toolName = "shell", arguments = new { } });
 
@@ -269,8 +257,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
     public async Task Tools_start_for_a_failed_task_which_may_still_be_retried()
     {
         var task = await TaskAsync();
-        (await TasksApiTests.ChangeStatusAsync(_agent, task, new { status = "running" })).Dispose();
-        (await TasksApiTests.ChangeStatusAsync(_agent, task, new { status = "failed", error = "x" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, task, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, task, new { status = "failed", error = "x" })).Dispose();
 
         Assert.Equal("running", (await StartedAsync(task)).GetProperty("status").GetString());
     }
@@ -288,7 +276,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
     {
         var task = await TaskAsync();
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _agent.PostAsync(new Uri($"/api/tasks/{task}/tool-executions", UriKind.Relative), content);
+        using var response = await Agent.PostAsync(new Uri($"/api/tasks/{task}/tool-executions", UriKind.Relative), content);
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -314,7 +302,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
         var eventsBefore = Events(id);
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
 
-        using var response = await _agent.PostAsync(new Uri($"/api/tool-executions/{id}/{path}", UriKind.Relative), content);
+        using var response = await Agent.PostAsync(new Uri($"/api/tool-executions/{id}/{path}", UriKind.Relative), content);
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -355,8 +343,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
         await StartedIdAsync(other, "npm");
         var second = await StartedIdAsync(task, "shell");
 
-        var list = await _dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{task}/tool-executions", UriKind.Relative));
-        var empty = await _dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{await TaskAsync("none")}/tool-executions", UriKind.Relative));
+        var list = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{task}/tool-executions", UriKind.Relative));
+        var empty = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/tasks/{await TaskAsync("none")}/tool-executions", UriKind.Relative));
 
         Assert.Equal([first, second], list.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToArray());
         Assert.Equal(["git", "shell"], list.EnumerateArray().Select(e => e.GetProperty("toolName").GetString()!).ToArray());
@@ -375,7 +363,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var execution = await _dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/tool-executions/legacy", UriKind.Relative));
+        var execution = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/tool-executions/legacy", UriKind.Relative));
         using var complete = await PostAsync("/api/tool-executions/legacy/complete", new { });
 
         Assert.Equal("ls -la", execution.GetProperty("arguments").GetString());
@@ -388,8 +376,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
     public async Task Unknown_ids_are_404_everywhere()
     {
         using var start = await StartAsync("nope", new { toolName = "shell", arguments = new { } });
-        using var list = await _agent.GetAsync(new Uri("/api/tasks/nope/tool-executions", UriKind.Relative));
-        using var get = await _agent.GetAsync(new Uri("/api/tool-executions/nope", UriKind.Relative));
+        using var list = await Agent.GetAsync(new Uri("/api/tasks/nope/tool-executions", UriKind.Relative));
+        using var get = await Agent.GetAsync(new Uri("/api/tool-executions/nope", UriKind.Relative));
         using var output = await PostAsync("/api/tool-executions/nope/output", new { output = "x" });
         using var complete = await PostAsync("/api/tool-executions/nope/complete", new { exitCode = 0 });
         using var fail = await PostAsync("/api/tool-executions/nope/fail", new { error = "x" });
@@ -405,13 +393,13 @@ public sealed class ToolExecutionsApiTests : IDisposable
         var task = await TaskAsync();
         var id = await StartedIdAsync(task);
 
-        using var start = await StartAsync(task, new { toolName = "shell", arguments = new { } }, _dashboard);
-        using var output = await PostAsync($"/api/tool-executions/{id}/output", new { output = "x" }, _dashboard);
-        using var complete = await PostAsync($"/api/tool-executions/{id}/complete", new { }, _dashboard);
-        using var fail = await PostAsync($"/api/tool-executions/{id}/fail", new { error = "x" }, _dashboard);
-        using var timeout = await PostAsync($"/api/tool-executions/{id}/timeout", null, _dashboard);
-        using var read = await _dashboard.GetAsync(new Uri($"/api/tool-executions/{id}", UriKind.Relative));
-        using var adminOutput = await PostAsync($"/api/tool-executions/{id}/output", new { output = "y" }, _admin);
+        using var start = await StartAsync(task, new { toolName = "shell", arguments = new { } }, Dashboard);
+        using var output = await PostAsync($"/api/tool-executions/{id}/output", new { output = "x" }, Dashboard);
+        using var complete = await PostAsync($"/api/tool-executions/{id}/complete", new { }, Dashboard);
+        using var fail = await PostAsync($"/api/tool-executions/{id}/fail", new { error = "x" }, Dashboard);
+        using var timeout = await PostAsync($"/api/tool-executions/{id}/timeout", null, Dashboard);
+        using var read = await Dashboard.GetAsync(new Uri($"/api/tool-executions/{id}", UriKind.Relative));
+        using var adminOutput = await PostAsync($"/api/tool-executions/{id}/output", new { output = "y" }, Admin);
         using var anonymous = new HttpClient { BaseAddress = _server.BaseAddress };
         using var noToken = await anonymous.GetAsync(new Uri($"/api/tool-executions/{id}", UriKind.Relative));
 

@@ -13,27 +13,13 @@ public sealed class WorkflowsApiTests : IDisposable
     private static readonly string[] Steps = ["build", "test"];
 
     private readonly GatewayTestServer _server = new();
-    private readonly HttpClient _agent;
-    private readonly HttpClient _otherAgent;
-    private readonly HttpClient _dashboard;
-    private readonly HttpClient _admin;
 
-    public WorkflowsApiTests()
-    {
-        _agent = _server.CreateHttpClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
-        _otherAgent = _server.CreateHttpClient(GatewayTestServer.Token("agent-2", GatewayRoles.Agent));
-        _dashboard = _server.CreateHttpClient(GatewayTestServer.Token("viewer", GatewayRoles.Dashboard));
-        _admin = _server.CreateHttpClient(GatewayTestServer.Token("root", GatewayRoles.Admin));
-    }
+    private HttpClient Agent => _server.As("agent-1", GatewayRoles.Agent);
+    private HttpClient OtherAgent => _server.As("agent-2", GatewayRoles.Agent);
+    private HttpClient Dashboard => _server.As("viewer", GatewayRoles.Dashboard);
+    private HttpClient Admin => _server.As("root", GatewayRoles.Admin);
 
-    public void Dispose()
-    {
-        _agent.Dispose();
-        _otherAgent.Dispose();
-        _dashboard.Dispose();
-        _admin.Dispose();
-        _server.Dispose();
-    }
+    public void Dispose() => _server.Dispose();
 
     internal static async Task<JsonElement> CreateAsync(HttpClient client, string name = "Release")
     {
@@ -44,18 +30,18 @@ public sealed class WorkflowsApiTests : IDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private async Task<string> CreateIdAsync(string name = "Release") => (await CreateAsync(_agent, name)).GetProperty("id").GetString()!;
+    private async Task<string> CreateIdAsync(string name = "Release") => (await CreateAsync(Agent, name)).GetProperty("id").GetString()!;
 
-    private async Task<string> TaskAsync(string title = "step") => (await TasksApiTests.CreateAsync(_agent, title)).GetProperty("id").GetString()!;
+    private async Task<string> TaskAsync(string title = "step") => (await TasksApiTests.CreateAsync(Agent, title)).GetProperty("id").GetString()!;
 
     private Task<HttpResponseMessage> StatusAsync(string id, object body, HttpClient? client = null) =>
-        (client ?? _agent).PostAsJsonAsync(new Uri($"/api/workflows/{id}/status", UriKind.Relative), body);
+        (client ?? Agent).PostAsJsonAsync(new Uri($"/api/workflows/{id}/status", UriKind.Relative), body);
 
     private Task<HttpResponseMessage> AddAsync(string id, object body) =>
-        _agent.PostAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), body);
+        Agent.PostAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), body);
 
     private Task<HttpResponseMessage> ReorderAsync(string id, object body) =>
-        _agent.PutAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), body);
+        Agent.PutAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), body);
 
     private static async Task<JsonElement> OkJsonAsync(Task<HttpResponseMessage> call)
     {
@@ -65,7 +51,7 @@ public sealed class WorkflowsApiTests : IDisposable
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private async Task<JsonElement> GetAsync(string id) => await _dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/workflows/{id}", UriKind.Relative));
+    private async Task<JsonElement> GetAsync(string id) => await Dashboard.GetFromJsonAsync<JsonElement>(new Uri($"/api/workflows/{id}", UriKind.Relative));
 
     private static string[] TaskIds(JsonElement workflow) =>
         workflow.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("taskId").GetString()!).ToArray();
@@ -101,7 +87,7 @@ public sealed class WorkflowsApiTests : IDisposable
     [Fact]
     public async Task Create_get_and_the_created_event_are_one_change()
     {
-        var created = await CreateAsync(_agent);
+        var created = await CreateAsync(Agent);
         var id = created.GetProperty("id").GetString()!;
 
         var fetched = await GetAsync(id);
@@ -129,7 +115,7 @@ public sealed class WorkflowsApiTests : IDisposable
     public async Task Bad_bodies_are_400_problems_with_the_path_and_create_nothing(string body, string expected)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _agent.PostAsync(new Uri("/api/workflows", UriKind.Relative), content);
+        using var response = await Agent.PostAsync(new Uri("/api/workflows", UriKind.Relative), content);
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -315,9 +301,9 @@ public sealed class WorkflowsApiTests : IDisposable
             await OkJsonAsync(AddAsync(id, new { taskId = task }));
         }
 
-        var workflow = await OkJsonAsync(_agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{tasks[0]}", UriKind.Relative)));
-        using var again = await _agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{tasks[0]}", UriKind.Relative));
-        using var unknownWorkflow = await _agent.DeleteAsync(new Uri($"/api/workflows/nope/tasks/{tasks[1]}", UriKind.Relative));
+        var workflow = await OkJsonAsync(Agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{tasks[0]}", UriKind.Relative)));
+        using var again = await Agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{tasks[0]}", UriKind.Relative));
+        using var unknownWorkflow = await Agent.DeleteAsync(new Uri($"/api/workflows/nope/tasks/{tasks[1]}", UriKind.Relative));
 
         Assert.Equal([tasks[1], tasks[2]], TaskIds(workflow));
         Assert.Equal($"{tasks[1]}:0,{tasks[2]}:1", Sequences(id));
@@ -402,7 +388,7 @@ public sealed class WorkflowsApiTests : IDisposable
 
         var eventsBefore = Events(id);
         using var add = await AddAsync(id, new { taskId = await TaskAsync() });
-        using var remove = await _agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{a}", UriKind.Relative));
+        using var remove = await Agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{a}", UriKind.Relative));
         using var reorder = await ReorderAsync(id, new { taskIds = new[] { a } });
 
         Assert.All([add, remove, reorder], r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
@@ -423,14 +409,14 @@ public sealed class WorkflowsApiTests : IDisposable
 
         foreach (var status in new[] { "running", "completed" })
         {
-            (await TasksApiTests.ChangeStatusAsync(_agent, a, new { status })).Dispose();
+            (await TasksApiTests.ChangeStatusAsync(Agent, a, new { status })).Dispose();
         }
 
         var half = Payloads(id, EventTypes.WorkflowProgress)[^1];
         var midway = await GetAsync(id);
         foreach (var status in new[] { "running", "completed" })
         {
-            (await TasksApiTests.ChangeStatusAsync(_agent, b, new { status })).Dispose();
+            (await TasksApiTests.ChangeStatusAsync(Agent, b, new { status })).Dispose();
         }
 
         var done = await GetAsync(id);
@@ -457,8 +443,8 @@ public sealed class WorkflowsApiTests : IDisposable
         await OkJsonAsync(AddAsync(id, new { taskId = b }));
         await OkJsonAsync(StatusAsync(id, new { status = "active" }));
 
-        (await TasksApiTests.ChangeStatusAsync(_agent, b, new { status = "running" })).Dispose();
-        (await TasksApiTests.ChangeStatusAsync(_agent, b, new { status = "failed", error = "tests red" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, b, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, b, new { status = "failed", error = "tests red" })).Dispose();
 
         Assert.Equal("failed", (await GetAsync(id)).GetProperty("status").GetString());
         var failure = Assert.Single(Payloads(id, EventTypes.WorkflowFailed));
@@ -472,8 +458,8 @@ public sealed class WorkflowsApiTests : IDisposable
         var id = await CreateIdAsync();
         var a = await TaskAsync();
         await OkJsonAsync(AddAsync(id, new { taskId = a }));
-        (await TasksApiTests.ChangeStatusAsync(_agent, a, new { status = "running" })).Dispose();
-        (await TasksApiTests.ChangeStatusAsync(_agent, a, new { status = "completed" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, a, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, a, new { status = "completed" })).Dispose();
 
         Assert.Equal(100, Payloads(id, EventTypes.WorkflowProgress)[^1].GetProperty("progress").GetInt32());
         Assert.Equal("draft", (await GetAsync(id)).GetProperty("status").GetString());
@@ -492,11 +478,11 @@ public sealed class WorkflowsApiTests : IDisposable
         var pending = await TaskAsync("pending");
         await OkJsonAsync(AddAsync(id, new { taskId = done }));
         await OkJsonAsync(AddAsync(id, new { taskId = pending }));
-        (await TasksApiTests.ChangeStatusAsync(_agent, done, new { status = "running" })).Dispose();
-        (await TasksApiTests.ChangeStatusAsync(_agent, done, new { status = "completed" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, done, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, done, new { status = "completed" })).Dispose();
         await OkJsonAsync(StatusAsync(id, new { status = "active" }));
 
-        var workflow = await OkJsonAsync(_agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{pending}", UriKind.Relative)));
+        var workflow = await OkJsonAsync(Agent.DeleteAsync(new Uri($"/api/workflows/{id}/tasks/{pending}", UriKind.Relative)));
 
         // The progress of the change counts the link it removed as gone, although it was not saved yet when derived.
         var progress = Payloads(id, EventTypes.WorkflowProgress)[^1];
@@ -515,7 +501,7 @@ public sealed class WorkflowsApiTests : IDisposable
         await OkJsonAsync(StatusAsync(a, new { status = "active" }));
         await OkJsonAsync(AddAsync(a, new { taskId = await TaskAsync() }));
 
-        async Task<JsonElement> List(string query) => await _dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/workflows" + query, UriKind.Relative));
+        async Task<JsonElement> List(string query) => await Dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/workflows" + query, UriKind.Relative));
         static string[] Names(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("name").GetString()!).ToArray();
 
         var all = await List("");
@@ -527,9 +513,9 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(JsonValueKind.Object, active.GetProperty("items")[0].GetProperty("definition").ValueKind);
         Assert.Equal(["alpha", "alpha"], Names(await List("?name=alpha")));
         Assert.Equal(["beta"], Names(await List("?pageSize=1&page=2")));
-        using var badStatus = await _dashboard.GetAsync(new Uri("/api/workflows?status=weird", UriKind.Relative));
-        using var badPage = await _dashboard.GetAsync(new Uri("/api/workflows?page=0", UriKind.Relative));
-        using var badSize = await _dashboard.GetAsync(new Uri("/api/workflows?pageSize=x", UriKind.Relative));
+        using var badStatus = await Dashboard.GetAsync(new Uri("/api/workflows?status=weird", UriKind.Relative));
+        using var badPage = await Dashboard.GetAsync(new Uri("/api/workflows?page=0", UriKind.Relative));
+        using var badSize = await Dashboard.GetAsync(new Uri("/api/workflows?pageSize=x", UriKind.Relative));
         Assert.All([badStatus, badPage, badSize], r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
     }
 
@@ -537,10 +523,10 @@ public sealed class WorkflowsApiTests : IDisposable
     public async Task Unknown_ids_are_404_everywhere()
     {
         var task = await TaskAsync();
-        using var get = await _agent.GetAsync(new Uri("/api/workflows/nope", UriKind.Relative));
+        using var get = await Agent.GetAsync(new Uri("/api/workflows/nope", UriKind.Relative));
         using var status = await StatusAsync("nope", new { status = "active" });
         using var add = await AddAsync("nope", new { taskId = task });
-        using var remove = await _agent.DeleteAsync(new Uri($"/api/workflows/nope/tasks/{task}", UriKind.Relative));
+        using var remove = await Agent.DeleteAsync(new Uri($"/api/workflows/nope/tasks/{task}", UriKind.Relative));
         using var reorder = await ReorderAsync("nope", new { taskIds = new[] { task } });
 
         Assert.All([get, status, add, remove, reorder], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
@@ -553,12 +539,12 @@ public sealed class WorkflowsApiTests : IDisposable
         var id = await CreateIdAsync();
         var task = await TaskAsync();
 
-        using var dashboardCreate = await _dashboard.PostAsJsonAsync(new Uri("/api/workflows", UriKind.Relative), new { name = "w", definition = new { } });
-        using var dashboardStatus = await StatusAsync(id, new { status = "active" }, _dashboard);
-        using var dashboardAdd = await _dashboard.PostAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), new { taskId = task });
-        using var dashboardRead = await _dashboard.GetAsync(new Uri($"/api/workflows/{id}", UriKind.Relative));
-        using var otherAgent = await StatusAsync(id, new { status = "active" }, _otherAgent);
-        using var admin = await StatusAsync(id, new { status = "paused" }, _admin);
+        using var dashboardCreate = await Dashboard.PostAsJsonAsync(new Uri("/api/workflows", UriKind.Relative), new { name = "w", definition = new { } });
+        using var dashboardStatus = await StatusAsync(id, new { status = "active" }, Dashboard);
+        using var dashboardAdd = await Dashboard.PostAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), new { taskId = task });
+        using var dashboardRead = await Dashboard.GetAsync(new Uri($"/api/workflows/{id}", UriKind.Relative));
+        using var otherAgent = await StatusAsync(id, new { status = "active" }, OtherAgent);
+        using var admin = await StatusAsync(id, new { status = "paused" }, Admin);
         using var anonymous = new HttpClient { BaseAddress = _server.BaseAddress };
         using var noToken = await anonymous.GetAsync(new Uri($"/api/workflows/{id}", UriKind.Relative));
 
