@@ -17,7 +17,9 @@ public static class GatewayHubServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SessionLifetimeOptions>, SessionLifetimeOptionsValidator>();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitOptions>, LimitOptionsValidator>();
-        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName);
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>((host, node) => host.ShutdownTimeout = node.Value.ShutdownTimeout);
 
         services.AddSingleton<RealtimeStats>();
         services.AddSingleton<LiveConnections>();

@@ -62,6 +62,13 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Asks the server to stop gracefully, as a service manager or Ctrl+C does (SIGTERM).</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
