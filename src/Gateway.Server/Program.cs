@@ -1,5 +1,6 @@
 using Gateway.Server.Auth;
 using Gateway.Server.Cli;
+using Gateway.Server.Dashboard;
 using Gateway.Server.Database;
 using Gateway.Server.Events;
 using Gateway.Server.Health;
@@ -26,6 +27,7 @@ builder.Services.AddGatewayMetrics();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseGatewayDashboard();
 app.UseGatewayAuth();
 app.MapGatewayHealth();
 app.MapGatewayMe();
