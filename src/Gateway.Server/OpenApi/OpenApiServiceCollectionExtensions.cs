@@ -7,7 +7,7 @@ public static class OpenApiServiceCollectionExtensions
 {
     /// <summary>The OpenAPI document of every REST endpoint, with the bearer scheme the gateway requires.</summary>
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(options => options.AddOperationTransformer<ProblemResponsesTransformer>().AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Gateway";
             document.Info.Description =
