@@ -1,0 +1,18 @@
+using Gateway.Bench.Baselines;
+
+// b1 --urls URL : bare SignalR hub (no database, no auth) with the gateway's method names and records.
+// b0 --urls URL : bare Kestrel WebSocket endpoint (hello on connect, echo, broadcast).
+// c DB SECONDS BATCH CONCURRENCY : raw Microsoft.Data.Sqlite status changes into the gateway's schema; prints JSON.
+return args.FirstOrDefault() switch
+{
+    "b1" => await BareHub.RunAsync(args[1..]),
+    "b0" => await BareWebSocket.RunAsync(args[1..]),
+    "c" => await RawSqlite.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Gateway.Bench.Baselines b1|b0 [--urls URL] | c DB SECONDS BATCH TASKS");
+    return 2;
+}

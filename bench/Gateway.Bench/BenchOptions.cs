@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Gateway.Bench;
+
+/// <summary>What to run and where things are; <c>--quick</c> shrinks every scenario to a smoke run.</summary>
+internal sealed class BenchOptions
+{
+    public required string RepoRoot { get; init; }
+
+    public required string GatewayDll { get; init; }
+
+    public required string BaselinesDll { get; init; }
+
+    public required string ProbeDll { get; init; }
+
+    public required string WorkDir { get; init; }
+
+    public required string OutputPath { get; init; }
+
+    /// <summary>The cpu list servers are pinned to (taskset -c), or null to leave them unpinned.</summary>
+    public string? ServerCpus { get; init; }
+
+    public bool Quick { get; init; }
+
+    public string Scenarios { get; init; } = "abcd";
+
+    /// <summary>Connections of scenarios b and c.</summary>
+    public int Connections { get; init; }
+
+    /// <summary>Subscribers of scenario a (spread over <see cref="Groups"/> groups).</summary>
+    public int Subscribers { get; init; }
+
+    public int Groups { get; init; } = 10;
+
+    public required int[] Rates { get; init; }
+
+    public double StepSeconds { get; init; }
+
+    public double IdleSeconds { get; init; }
+
+    public double HeartbeatSeconds { get; init; }
+
+    public double HeartbeatIntervalSeconds { get; init; } = 5;
+
+    public double WriteSeconds { get; init; }
+
+    public int WriteConcurrency { get; init; } = 32;
+
+    public int ConnectsInFlight { get; init; } = 64;
+
+    public string SigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public static BenchOptions Parse(string[] args)
+    {
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        int? Number(string name) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : null;
+
+        var quick = args.Contains("--quick");
+        var repo = Path.GetFullPath(Value("--repo") ?? Directory.GetCurrentDirectory());
+        var configuration = Value("--configuration") ?? "Release";
+        string Output(string project, string folder) => Path.Combine(repo, folder, project, "bin", configuration, "net10.0", project + ".dll");
+        return new BenchOptions
+        {
+            RepoRoot = repo,
+            GatewayDll = Output("Gateway.Server", "src"),
+            BaselinesDll = Output("Gateway.Bench.Baselines", "bench"),
+            ProbeDll = Output("Gateway.Bench.Probe", "bench"),
+            WorkDir = Value("--work") ?? Path.Combine(Path.GetTempPath(), "gateway-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+            OutputPath = Value("--out") ?? Path.Combine(repo, "bench", "results", "latest.json"),
+            ServerCpus = Value("--server-cpus"),
+            Quick = quick,
+            Scenarios = Value("--scenarios") ?? "abcd",
+            Connections = Number("--connections") ?? (quick ? 500 : 5000),
+            Subscribers = Number("--subscribers") ?? (quick ? 200 : 1000),
+            Rates = Value("--rates")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray()
+                ?? (quick ? [25, 100, 400] : [10, 25, 50, 100, 200, 400, 800, 1600]),
+            StepSeconds = quick ? 1.5 : 4,
+            IdleSeconds = quick ? 2 : 5,
+            HeartbeatSeconds = quick ? 5 : 10,
+            WriteSeconds = quick ? 2 : 5,
+        };
+    }
+}

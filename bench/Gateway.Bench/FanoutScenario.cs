@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Gateway.Contracts;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Bench;
+
+/// <summary>
+/// Scenario a: a persisted status change delivered to its subscribers. <c>Subscribers</c> connections, each
+/// subscribed to one of <c>Groups</c> tasks (Gateway: scope task, type task.status; B1: the task's group); one driver
+/// connection per task changes it running ↔ paused (with expectedStatus: a compare-and-set, so a lost or reordered
+/// change would show as a 409) on an open-loop schedule at rising rates, Gateway and B1 interleaved step by step.
+/// Hub invocations of one connection run one after the other, so the k-th task.status event of a task is the k-th
+/// change sent for it: that is its sequence number, and the generator's table gives its intended send time.
+/// </summary>
+internal sealed class FanoutScenario
+{
+    public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, HubTarget gateway, HubTarget baseline)
+    {
+        var maxChanges = options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) / options.Groups + 16;
+        var sides = new List<Side>();
+        foreach (var target in new[] { gateway, baseline })
+        {
+            Console.Error.WriteLine($"  a: connecting {options.Subscribers} subscribers to {target.Name}");
+            sides.Add(await Side.StartAsync(options, target, maxChanges));
+        }
+
+        var results = new List<FanoutStep>();
+        foreach (var rate in options.Rates)
+        {
+            foreach (var side in sides.Where(s => !s.Saturated))
+            {
+                var step = await side.RunStepAsync(options, rate);
+                results.Add(step);
+                Console.Error.WriteLine(
+                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}%  generator cpu {step.GeneratorCpuPercent,4:0}%");
+            }
+        }
+
+        foreach (var side in sides)
+        {
+            await side.DisposeAsync();
+        }
+
+        return results;
+    }
+
+    private sealed class Side : IAsyncDisposable
+    {
+        private readonly HubTarget _target;
+        private readonly string[] _tasks;
+        private readonly HubConnection[] _drivers;
+        private readonly List<HubConnection> _subscribers;
+        private readonly long[][] _intended;
+        private readonly int[][] _stepOf;
+        private readonly int[] _sent;
+        private readonly int[] _received;
+        private readonly StepState[] _steps = new StepState[256];
+        private int _stepCount;
+        private readonly Dictionary<string, int> _taskIndex;
+
+        private Side(HubTarget target, string[] tasks, HubConnection[] drivers, int subscribers, int maxChanges)
+        {
+            _target = target;
+            _tasks = tasks;
+            _drivers = drivers;
+            _subscribers = new List<HubConnection>(subscribers);
+            _intended = tasks.Select(_ => new long[maxChanges]).ToArray();
+            _stepOf = tasks.Select(_ => new int[maxChanges]).ToArray();
+            _sent = new int[tasks.Length];
+            _received = new int[subscribers];
+            _taskIndex = tasks.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+        }
+
+        public bool Saturated { get; private set; }
+
+        public static async Task<Side> StartAsync(BenchOptions options, HubTarget target, int maxChanges)
+        {
+            var drivers = new HubConnection[options.Groups];
+            for (var i = 0; i < drivers.Length; i++)
+            {
+                drivers[i] = await target.ConnectAsync();
+            }
+
+            var tasks = await target.PrepareTasksAsync(drivers[0], options.Groups);
+            var side = new Side(target, tasks, drivers, options.Subscribers, maxChanges);
+            using var inFlight = new SemaphoreSlim(options.ConnectsInFlight);
+            var connects = Enumerable.Range(0, options.Subscribers).Select(async subscriber =>
+            {
+                await inFlight.WaitAsync();
+                try
+                {
+                    var task = subscriber % tasks.Length;
+                    var connection = await target.ConnectAsync(c => c.On<GatewayEvent>(
+                        nameof(IGatewayClient.EventReceived), e => side.OnEvent(subscriber, e)));
+                    await connection.InvokeAsync<SubscriptionAck>(
+                        nameof(IEventSubscriptionHub.Subscribe), new SubscriptionRequest(SubscriptionScopes.Task, tasks[task], Types: [EventTypes.TaskStatus]));
+                    lock (side._subscribers)
+                    {
+                        side._subscribers.Add(connection);
+                    }
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            });
+            await Task.WhenAll(connects);
+            return side;
+        }
+
+        private void OnEvent(int subscriber, GatewayEvent e)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (e.TaskId is null || !_taskIndex.TryGetValue(e.TaskId, out var task))
+            {
+                return;
+            }
+
+            var k = Interlocked.Increment(ref _received[subscriber]) - 1;
+            if (k >= Volatile.Read(ref _sent[task]))
+            {
+                return;
+            }
+
+            var step = Volatile.Read(ref _steps[Volatile.Read(ref _stepOf[task][k])]);
+            step.Latency.RecordTicks(now - Volatile.Read(ref _intended[task][k]));
+            Interlocked.Increment(ref step.Delivered);
+        }
+
+        public async Task<FanoutStep> RunStepAsync(BenchOptions options, int rate)
+        {
+            var step = new StepState();
+            var stepIndex = _stepCount++;
+            Volatile.Write(ref _steps[stepIndex], step);
+            var changes = (int)Math.Round(rate * options.StepSeconds);
+            var subscribersPerTask = _received.Length / _tasks.Length;
+            var expected = (long)changes * subscribersPerTask;
+            var errors = 0L;
+            var cpuBefore = _target.Server.CpuSeconds();
+            var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var period = (double)Stopwatch.Frequency / rate;
+            var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+
+            var sender = new Thread(() =>
+            {
+                for (var i = 0; i < changes; i++)
+                {
+                    var intended = start + (long)(i * period);
+                    Schedule.WaitUntil(intended);
+                    var task = i % _tasks.Length;
+                    var k = _sent[task];
+                    Volatile.Write(ref _intended[task][k], intended);
+                    Volatile.Write(ref _stepOf[task][k], stepIndex);
+                    Volatile.Write(ref _sent[task], k + 1);
+                    var (status, previous) = k % 2 == 0 ? ("paused", "running") : ("running", "paused");
+                    _drivers[task].InvokeAsync<TaskInfo>(nameof(ITaskHub.ChangeTaskStatus), _tasks[task], new ChangeTaskStatusCommand(status, previous))
+                        .ContinueWith(_ => Interlocked.Increment(ref errors), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
+            })
+            { IsBackground = true, Name = "open-loop sender" };
+            sender.Start();
+            await Task.Run(sender.Join);
+            var sendEnded = Stopwatch.GetTimestamp();
+
+            // Drain: wait for every delivery, at most a few seconds past the schedule.
+            var drainLimit = TimeSpan.FromSeconds(options.Quick ? 2 : 4);
+            var drain = Stopwatch.StartNew();
+            while (Interlocked.Read(ref step.Delivered) < expected && drain.Elapsed < drainLimit)
+            {
+                await Task.Delay(10);
+            }
+
+            var wall = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
+            var cpu = _target.Server.CpuSeconds() - cpuBefore;
+            var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
+            var delivered = Interlocked.Read(ref step.Delivered);
+            var latency = step.Latency.Summary();
+            var lost = expected - delivered;
+            if (lost > expected / 100 || latency.P99 > 2000 || Interlocked.Read(ref errors) > 0)
+            {
+                Saturated = true;
+            }
+
+            var scheduleSeconds = changes / (double)rate;
+            return new FanoutStep(
+                _target.Name,
+                rate,
+                changes,
+                expected,
+                delivered,
+                lost,
+                Interlocked.Read(ref errors),
+                delivered / Math.Max(scheduleSeconds, (sendEnded - start) / (double)Stopwatch.Frequency),
+                latency,
+                cpu,
+                delivered == 0 ? double.NaN : cpu / delivered * 1e6,
+                cpu / wall * 100,
+                generatorCpu / wall * 100);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Task.WhenAll(_subscribers.Concat(_drivers).Select(c => c.DisposeAsync().AsTask()));
+        }
+    }
+
+    private sealed class StepState
+    {
+        public readonly Latency Latency = new();
+        public long Delivered;
+    }
+}
+
+/// <param name="CpuMicrosPerDelivery">Server CPU time per delivered event, in microseconds.</param>
+internal sealed record FanoutStep(
+    string System,
+    int ChangesPerSecond,
+    int Changes,
+    long ExpectedDeliveries,
+    long Delivered,
+    long Lost,
+    long Errors,
+    double DeliveriesPerSecond,
+    LatencySummary Latency,
+    double ServerCpuSeconds,
+    double CpuMicrosPerDelivery,
+    double ServerCpuPercent,
+    double GeneratorCpuPercent);
+
+internal static class Schedule
+{
+    /// <summary>Waits for a Stopwatch timestamp: sleeps while far, then yields (about 0.1 ms precision).</summary>
+    public static void WaitUntil(long timestamp)
+    {
+        while (true)
+        {
+            var remaining = timestamp - Stopwatch.GetTimestamp();
+            if (remaining <= 0)
+            {
+                return;
+            }
+
+            if (remaining > Stopwatch.Frequency / 500)
+            {
+                Thread.Sleep(1);
+            }
+            else
+            {
+                Thread.Yield();
+            }
+        }
+    }
+}

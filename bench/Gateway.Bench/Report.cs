@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gateway.Bench;
+
+internal sealed class BenchResults
+{
+    public required MachineInfo Machine { get; init; }
+
+    public bool Quick { get; init; }
+
+    public int Connections { get; init; }
+
+    public int Subscribers { get; init; }
+
+    public double Seconds { get; set; }
+
+    public List<FanoutStep>? Fanout { get; set; }
+
+    public ConnectionResult? GatewayConnections { get; set; }
+
+    public ConnectionResult? BareHubConnections { get; set; }
+
+    public RampResult? BareWebSocketRamp { get; set; }
+
+    public WriteResult? GatewayWrites { get; set; }
+
+    public WriteResult? RawWrites { get; set; }
+
+    public List<Verdict> Verdicts { get; } = [];
+}
+
+/// <param name="Ratio">Gateway's figure over the baseline's (null when there is no baseline figure).</param>
+internal sealed record Verdict(string Scenario, string Target, string Figure, double? Gateway, double? Baseline, double? Ratio, bool Met);
+
+/// <summary>The terminal table and the JSON file: every figure with its ratio to its baseline, and a verdict per target.</summary>
+internal static class Report
+{
+    /// <summary>Highest rate whose p99 is under this, with nothing lost, counts as sustained (scenario a).</summary>
+    public const double FanoutP99LimitMs = 50;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static (string Table, string Json, bool AllMet) Build(BenchResults results)
+    {
+        var table = new StringBuilder();
+        var m = results.Machine;
+        table.AppendLine(Invariant($"Gateway benchmark ({(results.Quick ? "quick" : "full")}), {m.StartedUtc:yyyy-MM-dd HH:mm} UTC, {m.Cores} cores {m.Cpu}, {m.MemoryGiB} GiB, {m.DotNet}, load at start {m.LoadAtStart}, {results.Seconds:0} s"));
+        if (results.Fanout is { } fanout)
+        {
+            Fanout(results, fanout, table);
+        }
+
+        if (results.GatewayConnections is { } gateway && results.BareHubConnections is { } bare)
+        {
+            Connections(results, gateway, bare, results.BareWebSocketRamp, table);
+        }
+
+        if (results.GatewayWrites is { } writes && results.RawWrites is { } raw)
+        {
+            table.AppendLine();
+            table.AppendLine(Invariant($"d. write ceiling: {writes.ChangesPerCommit:0.0} changes per commit; each change = task row update + event row"));
+            Row(table, "figure", "Gateway", "C", "ratio");
+            Row(table, "changes/s", F(writes.ChangesPerSecond, "0"), F(raw.ChangesPerSecond, "0"), R(writes.ChangesPerSecond, raw.ChangesPerSecond));
+            Row(table, "commits/s", F(writes.CommitsPerSecond, "0"), F(raw.CommitsPerSecond, "0"), R(writes.CommitsPerSecond, raw.CommitsPerSecond));
+            Row(table, "change p99 ms (closed loop)", F(writes.Latency?.P99 ?? double.NaN, "0.0"), "-", "");
+            Row(table, "server cpu %", F(writes.ServerCpuPercent ?? double.NaN, "0"), "-", "");
+            results.Verdicts.Add(Check("d", "Gateway changes/s >= 0.3 x C's", "changes/s", writes.ChangesPerSecond, raw.ChangesPerSecond, r => r >= 0.3));
+        }
+
+        table.AppendLine();
+        table.AppendLine("targets");
+        foreach (var verdict in results.Verdicts)
+        {
+            table.AppendLine(Invariant(
+                $"  {(verdict.Met ? "MET   " : "MISSED")} {verdict.Scenario}: {verdict.Target}: Gateway {F(verdict.Gateway ?? double.NaN, "0.###")}, baseline {F(verdict.Baseline ?? double.NaN, "0.###")}{(verdict.Ratio is { } r ? Invariant($", ratio {r:0.00}") : "")}"));
+        }
+
+        return (table.ToString(), JsonSerializer.Serialize(results, Json), results.Verdicts.All(v => v.Met));
+    }
+
+    private static void Fanout(BenchResults results, List<FanoutStep> steps, StringBuilder table)
+    {
+        table.AppendLine();
+        table.AppendLine(Invariant($"a. status change -> delivered: {results.Subscribers} subscribers in 10 groups; latency from the intended send, ms; cpu = server µs per delivery"));
+        table.AppendLine("changes/s | Gateway deliv/s  p50     p99   p99.9  cpu  lost | B1 deliv/s   p50     p99   p99.9  cpu  lost | ratio deliv/s  p99  cpu");
+        foreach (var rate in steps.Select(s => s.ChangesPerSecond).Distinct())
+        {
+            var g = steps.FirstOrDefault(s => s.System == "Gateway" && s.ChangesPerSecond == rate);
+            var b = steps.FirstOrDefault(s => s.System == "B1" && s.ChangesPerSecond == rate);
+            table.AppendLine(Invariant(
+                $"{rate,9} | {Step(g)} | {Step(b)} | {R(g?.DeliveriesPerSecond, b?.DeliveriesPerSecond),5} {R(g?.Latency.P99, b?.Latency.P99),6} {R(g?.CpuMicrosPerDelivery, b?.CpuMicrosPerDelivery),5}"));
+        }
+
+        var gateway = Sustained(steps, "Gateway");
+        var bare = Sustained(steps, "B1");
+        table.AppendLine(Invariant(
+            $"highest rate with p99 < {FanoutP99LimitMs} ms and nothing lost: Gateway {gateway?.ChangesPerSecond.ToString(CultureInfo.InvariantCulture) ?? "none"} changes/s ({F(gateway?.DeliveriesPerSecond ?? double.NaN, "0")} deliveries/s), B1 {bare?.ChangesPerSecond.ToString(CultureInfo.InvariantCulture) ?? "none"} ({F(bare?.DeliveriesPerSecond ?? double.NaN, "0")} deliveries/s)"));
+        if (steps.Where(s => s.System == "B1").All(s => Ok(s)))
+        {
+            table.AppendLine("  (B1 met the p99 limit at every rate tried: its ceiling is above the highest rate, so the ratio is a lower bound of B1 and an upper bound of the gap)");
+        }
+
+        results.Verdicts.Add(Check(
+            "a", Invariant($"Gateway deliveries/s >= 0.8 x B1's, both at p99 < {FanoutP99LimitMs} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, bare?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
+    }
+
+    private static void Connections(BenchResults results, ConnectionResult gateway, ConnectionResult bare, RampResult? websocket, StringBuilder table)
+    {
+        var (g, b) = (gateway.Ramp, bare.Ramp);
+        table.AppendLine();
+        table.AppendLine(Invariant($"c. connection ramp: {g.Connections} clients, 64 connects in flight (connect = until the server's first message)"));
+        Row(table, "figure", "Gateway", "B1", "ratio", "B0", "ratio G/B0");
+        Row(table, "connects/s", F(g.ConnectsPerSecond, "0"), F(b.ConnectsPerSecond, "0"), R(g.ConnectsPerSecond, b.ConnectsPerSecond), F(websocket?.ConnectsPerSecond ?? double.NaN, "0"), R(g.ConnectsPerSecond, websocket?.ConnectsPerSecond));
+        Row(table, "connect p50 ms", F(g.Connect.P50, "0.0"), F(b.Connect.P50, "0.0"), R(g.Connect.P50, b.Connect.P50), F(websocket?.Connect.P50 ?? double.NaN, "0.0"), R(g.Connect.P50, websocket?.Connect.P50));
+        Row(table, "connect p99 ms", F(g.Connect.P99, "0.0"), F(b.Connect.P99, "0.0"), R(g.Connect.P99, b.Connect.P99), F(websocket?.Connect.P99 ?? double.NaN, "0.0"), R(g.Connect.P99, websocket?.Connect.P99));
+        Row(table, "RSS KiB/connection", F(g.RssBytesPerConnection / 1024, "0.0"), F(b.RssBytesPerConnection / 1024, "0.0"), R(g.RssBytesPerConnection, b.RssBytesPerConnection), F((websocket?.RssBytesPerConnection ?? double.NaN) / 1024, "0.0"), R(g.RssBytesPerConnection, websocket?.RssBytesPerConnection));
+        Row(table, "managed heap KiB/connection", F(g.HeapBytesPerConnection / 1024, "0.0"), F(b.HeapBytesPerConnection / 1024, "0.0"), R(g.HeapBytesPerConnection, b.HeapBytesPerConnection), F((websocket?.HeapBytesPerConnection ?? double.NaN) / 1024, "0.0"), R(g.HeapBytesPerConnection, websocket?.HeapBytesPerConnection));
+        Row(table, "server cpu s for the ramp", F(g.RampCpuSeconds, "0.00"), F(b.RampCpuSeconds, "0.00"), R(g.RampCpuSeconds, b.RampCpuSeconds), F(websocket?.RampCpuSeconds ?? double.NaN, "0.00"), R(g.RampCpuSeconds, websocket?.RampCpuSeconds));
+        Row(table, "all rows committed, ms after last connect", F(g.RowsCommittedAfterLastConnectMs ?? double.NaN, "0"), "-", "", "-", "");
+        Row(table, "generator RSS KiB/connection", F((g.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), F((b.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), "", "", "");
+        results.Verdicts.Add(Check("c", "Gateway managed heap per connection <= 1.3 x B1's", "heap bytes/connection", g.HeapBytesPerConnection, b.HeapBytesPerConnection, r => r <= 1.3));
+        results.Verdicts.Add(Check("c", "Gateway RSS per connection <= 1.3 x B1's", "RSS bytes/connection", g.RssBytesPerConnection, b.RssBytesPerConnection, r => r <= 1.3));
+        results.Verdicts.Add(new Verdict("c", "every session row committed within 2 s of the last connect", "ms", g.RowsCommittedAfterLastConnectMs, null, null, g.RowsCommittedAfterLastConnectMs is <= 2000));
+        results.Verdicts.Add(Check("c", "Gateway connects/s >= 0.8 x B1's", "connects/s", g.ConnectsPerSecond, b.ConnectsPerSecond, r => r >= 0.8));
+
+        if (gateway.Heartbeat is { } gh && bare.Heartbeat is { } bh)
+        {
+            table.AppendLine();
+            table.AppendLine(Invariant($"b. heartbeats: {gh.Connections} connections idle, then each beating every 5 s ({gh.HeartbeatsPerSecond:0}/s in all)"));
+            Row(table, "figure", "Gateway", "B1", "ratio");
+            Row(table, "idle server cpu %", F(gh.IdleCpuPercent, "0.0"), F(bh.IdleCpuPercent, "0.0"), R(gh.IdleCpuPercent, bh.IdleCpuPercent));
+            Row(table, "idle database commits/s", F(gh.IdleCommitsPerSecond, "0.00"), F(bh.IdleCommitsPerSecond, "0.00"), "");
+            Row(table, "beating server cpu %", F(gh.BeatingCpuPercent, "0.0"), F(bh.BeatingCpuPercent, "0.0"), R(gh.BeatingCpuPercent, bh.BeatingCpuPercent));
+            Row(table, "beating database commits/s", F(gh.BeatingCommitsPerSecond, "0.00"), F(bh.BeatingCommitsPerSecond, "0.00"), "");
+            Row(table, "heartbeat answer p50 ms", F(gh.Answer.P50, "0.00"), F(bh.Answer.P50, "0.00"), R(gh.Answer.P50, bh.Answer.P50));
+            Row(table, "heartbeat answer p99 ms", F(gh.Answer.P99, "0.00"), F(bh.Answer.P99, "0.00"), R(gh.Answer.P99, bh.Answer.P99));
+            Row(table, "heartbeat answer p99.9 ms", F(gh.Answer.P999, "0.00"), F(bh.Answer.P999, "0.00"), R(gh.Answer.P999, bh.Answer.P999));
+            Row(table, "errors", F(gh.Errors, "0"), F(bh.Errors, "0"), "");
+            var commits = Math.Max(gh.IdleCommitsPerSecond, gh.BeatingCommitsPerSecond);
+            results.Verdicts.Add(new Verdict("b", "<= 1 database commit/s, idle and beating", "commits/s", commits, null, null, commits <= 1));
+            results.Verdicts.Add(Check("b", "beating server cpu <= 1.2 x B1's", "cpu %", gh.BeatingCpuPercent, bh.BeatingCpuPercent, r => r <= 1.2));
+        }
+    }
+
+    private static FanoutStep? Sustained(List<FanoutStep> steps, string system) =>
+        steps.Where(s => s.System == system && Ok(s)).MaxBy(s => s.ChangesPerSecond);
+
+    private static bool Ok(FanoutStep s) => s.Latency.P99 < FanoutP99LimitMs && s.Lost == 0 && s.Errors == 0;
+
+    private static string Step(FanoutStep? s) => s is null
+        ? "          (saturated before)                "
+        : Invariant($"{s.DeliveriesPerSecond,10:0} {s.Latency.P50,6:0.0} {s.Latency.P99,7:0.0} {s.Latency.P999,7:0.0} {s.CpuMicrosPerDelivery,4:0} {s.Lost,5}");
+
+    private static Verdict Check(string scenario, string target, string figure, double gateway, double baseline, Func<double, bool> rule)
+    {
+        var ratio = baseline == 0 ? double.NaN : gateway / baseline;
+        return new Verdict(scenario, target, figure, gateway, baseline, double.IsNaN(ratio) ? null : ratio, !double.IsNaN(ratio) && rule(ratio));
+    }
+
+    private static void Row(StringBuilder table, string figure, params string[] values)
+    {
+        table.Append(Invariant($"  {figure,-42}"));
+        foreach (var value in values)
+        {
+            table.Append(Invariant($" {value,12}"));
+        }
+
+        table.AppendLine();
+    }
+
+    private static string F(double value, string format) => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string R(double? value, double? baseline) =>
+        value is { } v && baseline is { } b && b != 0 && !double.IsNaN(v) && !double.IsNaN(b) ? (v / b).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
