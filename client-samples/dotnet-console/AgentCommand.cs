@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Client;
 using Gateway.Contracts;
@@ -9,9 +7,9 @@ using Gateway.Contracts;
 namespace Gateway.Samples;
 
 /// <summary>
-/// <c>agent</c>: simulates an orchestrator agent. Commands go through the gateway's REST API (GatewayClient exposes the
-/// session methods and event subscriptions only, no task, workflow or tool execution methods); the agent's own
-/// <see cref="GatewayClient"/> session follows the workflow's and tasks' events to count the events it caused.
+/// <c>agent</c>: simulates an orchestrator agent over one <see cref="GatewayClient"/> session: the typed hub methods
+/// (tasks, workflows, tool executions) make the changes, and the same session follows the workflow's and tasks'
+/// events to count the events it caused.
 /// </summary>
 internal static class AgentCommand
 {
@@ -56,14 +54,9 @@ internal static class AgentCommand
             {
                 return await RunAsync(output, settings, cancellationToken);
             }
-            catch (GatewayApiException exception)
+            catch (GatewayHubException exception)
             {
-                await output.WriteLineAsync($"error: {exception.Message}");
-                return Program.Failed;
-            }
-            catch (HttpRequestException exception)
-            {
-                await output.WriteLineAsync($"error: the gateway did not answer: {exception.Message}");
+                await output.WriteLineAsync($"error: the gateway refused ({exception.Code}): {exception.Message}");
                 return Program.Failed;
             }
             catch (GatewayConnectException exception)
@@ -84,11 +77,9 @@ internal static class AgentCommand
     {
         var random = settings.Seed is { } seed ? new Random(seed) : new Random();
         var pace = new Pacer(settings.Rate);
-        using var http = new HttpClient { BaseAddress = settings.Url, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
-        var api = new Api(http, pace);
 
-        // The agent's session: it follows what it changes, to count the events it caused (deduplicated by id).
+        // One session does everything: the typed hub methods make the changes, and its subscriptions follow the
+        // workflow and tasks to count the events the agent caused (deduplicated by id).
         var seen = new HashSet<long>();
         var lastSeen = Stopwatch.GetTimestamp();
         var gate = new object();
@@ -110,77 +101,71 @@ internal static class AgentCommand
             return Task.CompletedTask;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        var workflow = await api.PostAsync("/api/workflows", new
+        async Task<T> Call<T>(Func<Task<T>> call)
         {
-            name = $"sample-agent-{DateTime.UtcNow:yyyyMMdd-HHmmss}",
-            description = $"{settings.Tasks} simulated tasks",
-            definition = new { source = "client-samples/dotnet-console", tasks = settings.Tasks, failEvery = settings.FailEvery },
-        }, cancellationToken);
-        var workflowId = workflow.GetProperty("id").GetString()!;
+            await pace.WaitAsync(cancellationToken);
+            return await call();
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var definition = JsonSerializer.Serialize(new { source = "client-samples/dotnet-console", tasks = settings.Tasks, failEvery = settings.FailEvery });
+        var workflow = await Call(() => client.CreateWorkflow(
+            new CreateWorkflowCommand($"sample-agent-{DateTime.UtcNow:yyyyMMdd-HHmmss}", definition, $"{settings.Tasks} simulated tasks"),
+            cancellationToken));
         // After event 0: the whole retained log of this workflow (its creation included), then live.
-        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Workflow, workflowId, AfterEventId: 0), Count, null, cancellationToken);
-        await output.WriteLineAsync($"agent: workflow {workflowId} created");
+        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Workflow, workflow.Id, AfterEventId: 0), Count, null, cancellationToken);
+        await output.WriteLineAsync($"agent: workflow {workflow.Id} created");
 
         var taskIds = new List<string>();
         for (var index = 1; index <= settings.Tasks; index++)
         {
-            var task = await api.PostAsync("/api/tasks", new
-            {
-                title = $"simulated task {index}",
-                taskType = "sample",
-                description = "created by the dotnet-console sample agent",
-                config = new { index },
-            }, cancellationToken);
-            var taskId = task.GetProperty("id").GetString()!;
-            taskIds.Add(taskId);
-            await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, taskId, AfterEventId: 0), Count, null, cancellationToken);
-            await api.PostAsync($"/api/workflows/{workflowId}/tasks", new { taskId }, cancellationToken);
+            var task = await Call(() => client.CreateTask(
+                new CreateTaskCommand($"simulated task {index}", "sample", "created by the dotnet-console sample agent", $"{{\"index\":{index}}}"),
+                cancellationToken));
+            taskIds.Add(task.Id);
+            await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, task.Id, AfterEventId: 0), Count, null, cancellationToken);
+            await Call(() => client.AddWorkflowTask(workflow.Id, task.Id, null, cancellationToken));
         }
 
-        await api.PostAsync($"/api/workflows/{workflowId}/status", new { status = "active" }, cancellationToken);
-        await output.WriteLineAsync($"agent: workflow {workflowId} active with {taskIds.Count} tasks");
+        await Call(() => client.ChangeWorkflowStatus(workflow.Id, new ChangeWorkflowStatusCommand("active"), cancellationToken));
+        await output.WriteLineAsync($"agent: workflow {workflow.Id} active with {taskIds.Count} tasks");
 
         int completed = 0, failed = 0, tools = 0;
         for (var index = 1; index <= taskIds.Count; index++)
         {
             var taskId = taskIds[index - 1];
             var fails = settings.FailEvery > 0 && index % settings.FailEvery == 0;
-            await api.PostAsync($"/api/tasks/{taskId}/status", new { status = "running" }, cancellationToken);
-            var execution = await api.PostAsync($"/api/tasks/{taskId}/tool-executions", new
-            {
-                toolName = "shell",
-                arguments = new { command = $"simulate --task {index}" },
-            }, cancellationToken);
-            var executionId = execution.GetProperty("id").GetString()!;
+            await Call(() => client.ChangeTaskStatus(taskId, new ChangeTaskStatusCommand("running"), cancellationToken));
+            var arguments = JsonSerializer.Serialize(new { command = $"simulate --task {index}" });
+            var execution = await Call(() => client.StartToolExecution(taskId, new StartToolExecutionCommand("shell", arguments), cancellationToken));
             tools++;
             for (var chunk = 0; chunk < 3; chunk++)
             {
-                await api.PostAsync($"/api/tool-executions/{executionId}/output", new
-                {
-                    output = Chunk(random, settings.OutputBytes),
-                    isStderr = fails && chunk == 2,
-                }, cancellationToken);
+                var text = Chunk(random, settings.OutputBytes);
+                var isStderr = fails && chunk == 2;
+                await Call(() => client.AppendToolOutput(execution.Id, text, isStderr, cancellationToken));
             }
 
             if (fails)
             {
                 const string error = "simulated failure (--fail-every)";
-                await api.PostAsync($"/api/tool-executions/{executionId}/fail", new { error, exitCode = 1 }, cancellationToken);
-                await api.PostAsync($"/api/tasks/{taskId}/status", new { status = "failed", error }, cancellationToken);
+                await Call(() => client.FailToolExecution(execution.Id, error, cancellationToken));
+                await Call(() => client.ChangeTaskStatus(taskId, new ChangeTaskStatusCommand("failed", Error: error), cancellationToken));
                 failed++;
                 await output.WriteLineAsync($"agent: task {index}/{taskIds.Count} {taskId} failed");
                 continue;
             }
 
-            await api.PostAsync($"/api/tool-executions/{executionId}/complete", new { exitCode = 0 }, cancellationToken);
-            await api.PostAsync($"/api/tasks/{taskId}/progress", new { progress = random.Next(50, 100), message = "tool finished" }, cancellationToken);
-            await api.PostAsync($"/api/tasks/{taskId}/status", new { status = "completed", result = new { chunks = 3, bytes = 3 * settings.OutputBytes } }, cancellationToken);
+            await Call(() => client.CompleteToolExecution(execution.Id, 0, cancellationToken));
+            var progress = random.Next(50, 100);
+            await Call(() => client.ReportTaskProgress(taskId, progress, "tool finished", cancellationToken));
+            var result = JsonSerializer.Serialize(new { chunks = 3, bytes = 3 * settings.OutputBytes });
+            await Call(() => client.ChangeTaskStatus(taskId, new ChangeTaskStatusCommand("completed", Result: result), cancellationToken));
             completed++;
             await output.WriteLineAsync($"agent: task {index}/{taskIds.Count} {taskId} completed");
         }
 
-        var final = await api.GetAsync($"/api/workflows/{workflowId}", cancellationToken);
+        var final = await Call(() => client.GetWorkflow(workflow.Id, cancellationToken));
         var elapsed = Stopwatch.GetElapsedTime(started);
 
         // Events are broadcast after their commit: wait until none arrived for a moment (at most 5 s).
@@ -210,7 +195,7 @@ internal static class AgentCommand
 
         await client.StopAsync(CancellationToken.None);
         await output.WriteLineAsync(
-            $"agent summary: workflow {workflowId} {final.GetProperty("status").GetString()}; tasks {taskIds.Count}: completed {completed}, failed {failed}; "
+            $"agent summary: workflow {workflow.Id} {final.Status}; tasks {taskIds.Count}: completed {completed}, failed {failed}; "
             + $"tool executions {tools}; gateway calls {pace.Calls}; events caused {events}; {elapsed.TotalSeconds:0.0} s");
         return Program.Ok;
     }
@@ -256,58 +241,5 @@ internal static class AgentCommand
             _next = Math.Max(_next, now) + _interval;
             Calls++;
         }
-    }
-
-    /// <summary>The REST calls, each paced; a refusal (problem details) becomes a <see cref="GatewayApiException"/>.</summary>
-    private sealed class Api(HttpClient http, Pacer pace)
-    {
-        public async Task<JsonElement> PostAsync<T>(string path, T body, CancellationToken cancellationToken)
-        {
-            await pace.WaitAsync(cancellationToken);
-            using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
-            return await ReadAsync(HttpMethod.Post, path, response, cancellationToken);
-        }
-
-        public async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken)
-        {
-            await pace.WaitAsync(cancellationToken);
-            using var response = await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
-            return await ReadAsync(HttpMethod.Get, path, response, cancellationToken);
-        }
-
-        private static async Task<JsonElement> ReadAsync(HttpMethod method, string path, HttpResponseMessage response, CancellationToken cancellationToken)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new GatewayApiException($"{method} {path}: {(int)response.StatusCode} {response.StatusCode} {text}");
-            }
-
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                return default;
-            }
-
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.Clone();
-        }
-    }
-}
-
-/// <summary>The gateway refused a REST call; the message holds the method, path, status and problem details.</summary>
-public sealed class GatewayApiException : Exception
-{
-    public GatewayApiException()
-    {
-    }
-
-    public GatewayApiException(string message)
-        : base(message)
-    {
-    }
-
-    public GatewayApiException(string message, Exception innerException)
-        : base(message, innerException)
-    {
     }
 }

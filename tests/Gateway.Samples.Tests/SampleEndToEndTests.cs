@@ -82,4 +82,19 @@ public sealed class SampleEndToEndTests(ITestOutputHelper log)
         Assert.True(exit == 0, stopped.ToString());
         Assert.Contains("-- stopped after 0 events", stopped.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Agent_with_a_read_only_token_is_refused_with_the_hub_error_code_and_changes_nothing()
+    {
+        using var server = new GatewayTestServer();
+        var url = server.BaseAddress.ToString().TrimEnd('/');
+
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var exit = await Gateway.Samples.Program.RunAsync(
+            ["agent", "--url", url, "--token", GatewayTestServer.Token("viewer", "dashboard"), "--tasks", "2"], output, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.True(exit == 1, output.ToString());
+        Assert.Contains("error: the gateway refused (forbidden)", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, server.Database.QueryLong("SELECT COUNT(*) FROM workflows"));
+    }
 }
