@@ -589,38 +589,4 @@ public sealed class ConfigurationsSecretLeakTests : IDisposable
 
         return payloads;
     }
-
-    /// <summary>Every log line of every category and level, with its structured values, exception and scopes.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IReadOnlyList<string> Lines => [.. _lines];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull
-            {
-                lines.Enqueue($"{category} scope {Describe(state)}");
-                return null;
-            }
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{category}[{eventId.Id}] {logLevel}: {formatter(state, exception)} | {Describe(state)} | {exception}");
-
-            private static string Describe<TState>(TState state) =>
-                state is IEnumerable<KeyValuePair<string, object?>> values
-                    ? string.Join(", ", values.Select(v => $"{v.Key}={v.Value}"))
-                    : state?.ToString() ?? string.Empty;
-        }
-    }
 }
