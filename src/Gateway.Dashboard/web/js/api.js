@@ -67,6 +67,10 @@ export class Api {
     return this.get(`/api/sessions?pageSize=500${active === undefined ? '' : `&active=${active}`}`);
   }
 
+  session(id) {
+    return this.get(`/api/sessions/${encodeURIComponent(id)}`);
+  }
+
   stats() {
     return this.get('/api/realtime/stats');
   }

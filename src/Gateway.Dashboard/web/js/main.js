@@ -112,7 +112,7 @@ class DashboardPage {
         event: (e) => this.onEvent(e),
         subscribed: (ack, resumed, previous) => this.onSubscribed(ack, resumed, previous),
         sessionOpened: (s) => this.sessions?.upsert(s),
-        sessionClosed: (s) => this.sessions?.upsert(s),
+        sessionClosed: (s) => this.onSessionClosed(s),
         final: (notice) => this.onFinal(notice),
         unauthorized: () => signOut(refusalMessage(api.token, 401)),
         log: (level, message) => console.warn(`[signalr] ${message}`),
@@ -154,6 +154,7 @@ class DashboardPage {
   }
 
   async onSubscribed(ack, resumed, previous) {
+    if (this.live.lastEventId !== null && byId('last-event-id').textContent === '–') byId('last-event-id').textContent = String(this.live.lastEventId);
     if (!resumed || ack.reset) {
       if (ack.reset) showNotice(`The gateway no longer holds the events after #${previous}: state reloaded.`);
       await this.loadState(ack.reset);
@@ -204,6 +205,12 @@ class DashboardPage {
     if (area === 'task') this.board.apply(e.type, payload, e.timestamp);
     else if (area === 'workflow') this.workflows.apply(e.type, payload);
     else if (area === 'tool') this.tools.apply(e.type, payload);
+  }
+
+  /** SessionClosed carries the session as it was; why it closed is in the row, committed before the event was sent. */
+  async onSessionClosed(session) {
+    this.sessions?.upsert(session);
+    await this.guard(async () => this.sessions?.upsert(await this.api.session(session.id)));
   }
 
   async reloadWorkflow(id) {

@@ -87,7 +87,8 @@ export class SessionsView {
 function closeReason(session) {
   try {
     const metadata = session.metadata ? JSON.parse(session.metadata) : null;
-    return metadata && metadata.closeReason ? `: ${metadata.closeReason}` : '';
+    if (!metadata || !metadata.closeReason) return '';
+    return metadata.closeMessage ? `: ${metadata.closeReason} (${metadata.closeMessage})` : `: ${metadata.closeReason}`;
   } catch {
     return '';
   }

@@ -1,0 +1,95 @@
+using Gateway.Dashboard.Tests.Infrastructure;
+using Gateway.Testing;
+
+namespace Gateway.Dashboard.Tests;
+
+/// <summary>
+/// The dashboard across a gateway restart: the page reaches the gateway through a loopback proxy whose address stays
+/// while the server behind it stops and a new one starts on the same database.
+/// </summary>
+public sealed class ReconnectTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Shows_reconnecting_across_a_server_restart_then_resumes_without_missing_an_event()
+    {
+        using var database = new TemporarySqliteFile("gateway.db");
+        var first = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+        GatewayTestServer? second = null;
+        try
+        {
+            await using var proxy = new LoopbackProxy(first.BaseAddress);
+            await using var page = await browser.OpenPageAsync();
+            await page.SignInAsync(proxy.Address, GatewayTestServer.Token("alice", "admin"));
+
+            var before = await first.As("orchestrator", "admin").CreateTaskAsync("before the restart");
+            await page.WaitForAsync(DashboardSteps.Card(before, "pending"));
+
+            first.Dispose();
+            await page.WaitForAsync("#connection[data-state='reconnecting']");
+
+            second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+            var orchestrator = second.As("orchestrator", "admin");
+            // Changes while the page is still away: it must catch up on them from the log.
+            var during = await orchestrator.CreateTaskAsync("while the page was away");
+            await orchestrator.ChangeStatusAsync(before, "running");
+            proxy.Target = second.BaseAddress;
+
+            await page.WaitForAsync("#connection[data-state='connected']", timeout: TimeSpan.FromSeconds(30));
+            var after = await orchestrator.CreateTaskAsync("after the reconnect");
+            await page.WaitForAsync(DashboardSteps.Card(after, "pending"));
+            await page.WaitForAsync(DashboardSteps.Card(during, "pending"));
+            await page.WaitForAsync(DashboardSteps.Card(before, "running"));
+
+            var head = second.HeadEventId();
+            await page.WaitForLastEventIdAsync(head);
+            // Every event of the log, once, in order: nothing lost while the page was away, nothing repeated.
+            Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (long)i), await page.EventIdsAsync());
+            Assert.True(await page.EvaluateAsync<bool>("document.getElementById('notice').hidden"), "no reset notice expected");
+
+            // Chromium notes the refused connections while the gateway was down; nothing else may be an error.
+            await page.AssertNoConsoleErrorsAsync(IsNetworkFailure);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_position_the_log_no_longer_holds_reloads_the_state_over_rest()
+    {
+        using var database = new TemporarySqliteFile("gateway.db");
+        var first = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+        GatewayTestServer? second = null;
+        try
+        {
+            await using var proxy = new LoopbackProxy(first.BaseAddress);
+            await using var page = await browser.OpenPageAsync();
+            await page.SignInAsync(proxy.Address, GatewayTestServer.Token("alice", "admin"));
+            var task = await first.As("orchestrator", "admin").CreateTaskAsync("kept");
+            await page.WaitForAsync(DashboardSteps.Card(task, "pending"));
+
+            first.Dispose();
+            await page.WaitForAsync("#connection[data-state='reconnecting']");
+            // The log is emptied (as retention would prune it) while the task changes behind it.
+            database.QueryLong("UPDATE tasks SET status = 'cancelled' WHERE id = '" + task + "'; DELETE FROM gateway_events; SELECT 0");
+            second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+            proxy.Target = second.BaseAddress;
+
+            await page.WaitForAsync("#notice", "state reloaded", TimeSpan.FromSeconds(30));
+            await page.WaitForAsync(DashboardSteps.Card(task, "cancelled"));
+            await page.AssertNoConsoleErrorsAsync(IsNetworkFailure);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    /// <summary>Chromium's own notes of refused or cut connections, expected while the gateway is away.</summary>
+    internal static bool IsNetworkFailure(ConsoleMessage message) =>
+        message.Text.Contains("net::ERR_", StringComparison.Ordinal)
+        || message.Text.StartsWith("WebSocket connection to", StringComparison.Ordinal);
+}
