@@ -10,6 +10,7 @@ trap 'rm -rf "$results"' EXIT
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 status=0
+bash tests/install-test-dependencies.sh
 dotnet test Gateway.sln --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
 
 passed=0; failed=0; skipped=0

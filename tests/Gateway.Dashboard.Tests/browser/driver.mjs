@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const defaultTimeoutMs = 10000;
-const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 let browser = null;
 const pages = new Map(); // name -> { context, page, console: [] }
