@@ -31,6 +31,9 @@ internal sealed class LiveConnection
 
     public TokenBucket? Invocations { get; init; }
 
+    /// <summary>Fires when the connection's token expires; disposed when the connection ends.</summary>
+    public ITimer? TokenExpiry { get; set; }
+
     /// <summary>Why the gateway is closing this connection, set before it aborts it; null when the client left.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
 

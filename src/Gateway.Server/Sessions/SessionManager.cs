@@ -116,6 +116,7 @@ internal sealed partial class SessionManager
         };
         _live.Add(connection);
         context.Items[typeof(LiveConnection)] = connection;
+        connection.TokenExpiry = ScheduleTokenExpiry(connection);
         LogOpened(sessionId, clientId, userKey, connectionType, protocol);
         await _events.OpenedAsync(Describe(connection, isActive: true, now));
         return connection;
@@ -131,6 +132,7 @@ internal sealed partial class SessionManager
 
         _live.Remove(connection.SessionId, out _);
         _live.Release(connection.UserId ?? "anonymous");
+        connection.TokenExpiry?.Dispose();
         connection.TrySetCloseReason(ReasonFor(context, exception));
         var reason = connection.CloseReason!;
         await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
@@ -154,6 +156,40 @@ internal sealed partial class SessionManager
         _ = NotifyAndAbortAsync(connection, new ConnectionClosing(code, message, Reconnect: code is HubErrorCodes.Stale or HubErrorCodes.ServerShutdown));
         return true;
     }
+
+    /// <summary>
+    /// SignalR closes a connection whose token expired only when the client next sends something, and silently. The
+    /// gateway closes it at the expiry itself, after telling the client why and that it should reconnect (with a
+    /// fresh token: GatewayClient asks its AccessTokenProvider again).
+    /// </summary>
+    private ITimer? ScheduleTokenExpiry(LiveConnection connection)
+    {
+        if (ExpiryOf(connection.Context) is not { } expiry)
+        {
+            return null;
+        }
+
+        var due = expiry - _time.GetUtcNow();
+        return _time.CreateTimer(
+            static state =>
+            {
+                var (manager, expiring) = ((SessionManager, LiveConnection))state!;
+                if (expiring.TrySetCloseReason(CloseReasons.TokenExpired))
+                {
+                    _ = manager.NotifyAndAbortAsync(
+                        expiring, new ConnectionClosing(HubErrorCodes.TokenExpired, "the access token expired; reconnect with a fresh one", Reconnect: true));
+                }
+            },
+            (this, connection),
+            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    private static DateTimeOffset? ExpiryOf(HubCallerContext context) =>
+        context.User?.FindFirst("exp")?.Value is { } exp
+        && long.TryParse(exp, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 
     /// <summary>Tells a client whose row the reaper already closed, then aborts it.</summary>
     public void AbortReaped(string sessionId)
@@ -235,9 +271,7 @@ internal sealed partial class SessionManager
             return CloseReasons.MessageTooLarge;
         }
 
-        if (context.User?.FindFirst("exp")?.Value is { } exp
-            && long.TryParse(exp, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            && DateTimeOffset.FromUnixTimeSeconds(seconds) <= _time.GetUtcNow())
+        if (ExpiryOf(context) is { } expiry && expiry <= _time.GetUtcNow())
         {
             return CloseReasons.TokenExpired;
         }

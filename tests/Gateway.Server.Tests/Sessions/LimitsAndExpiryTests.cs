@@ -107,8 +107,12 @@ public sealed class LimitsAndExpiryTests
         await using var client = server.CreateClient(GatewayTestServer.Token("brief", TimeSpan.FromSeconds(3), GatewayRoles.Agent), transport);
         var established = await client.StartAsync();
 
+        // Idle: nothing is sent after the handshake, so only the gateway's own timer can notice the expiry.
+        var notice = await client.Closing.WaitAsync(TimeSpan.FromSeconds(20));
         await client.Closed.WaitAsync(TimeSpan.FromSeconds(20));
 
+        Assert.Equal(HubErrorCodes.TokenExpired, notice.Code);
+        Assert.True(notice.Reconnect);
         await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, established.SessionId) == (0L, "token_expired"));
     }
 
