@@ -90,6 +90,19 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal(["workflow.failed", "task.failed"], shownTypes);
         await page.SelectAsync("#events-priority", "0");
 
+        // A little more going on for the screenshot in docs/: two agents on different transports, a task in flight.
+        await using var websocketAgent = server.CreateClient(GatewayTestServer.Token("agent-1", "agent"), clientId: "build-agent-1");
+        await using var pollingAgent = server.CreateClient(
+            GatewayTestServer.Token("agent-2", "agent"), Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling, messagePack: true, clientId: "build-agent-2");
+        var sessions = new[] { await websocketAgent.StartAsync(), await pollingAgent.StartAsync() };
+        await page.WaitForAsync(DashboardSteps.SessionRow(sessions[1].SessionId), "long_polling");
+        var tests = await orchestrator.CreateTaskAsync("Run the test suite", "test");
+        await orchestrator.ChangeStatusAsync(tests, "running");
+        await orchestrator.PostAsync($"/api/tasks/{tests}/progress", new { progress = 60, message = "412 of 690 tests" });
+        await orchestrator.CreateTaskAsync("Deploy to staging", "deploy");
+        await page.WaitForAsync(DashboardSteps.Card(tests, "running"), "412 of 690 tests");
+        await page.WaitForFunctionAsync("document.querySelector('#chart-connections polyline').getAttribute('points').split(' ').length >= 2");
+
         await Screenshots.SaveAsync(page, "dashboard.png");
         await page.AssertNoConsoleErrorsAsync();
     }

@@ -85,9 +85,21 @@ const commands = {
     await locator.waitFor({ state: state ?? 'visible', timeout: timeoutMs ?? defaultTimeoutMs });
   },
 
-  /** Waits until a JavaScript expression evaluated in the page is truthy. */
+  /**
+   * Waits until a JavaScript expression evaluated in the page is truthy. Polls page.evaluate (DevTools evaluation,
+   * which the page's CSP allows) rather than page.waitForFunction, which compiles the text in the page: eval, refused
+   * by a CSP without 'unsafe-eval'.
+   */
   async waitForFunction({ page, expression, timeoutMs }) {
-    await entry(page).page.waitForFunction(expression, undefined, { timeout: timeoutMs ?? defaultTimeoutMs, polling: 100 });
+    const { page: target } = entry(page);
+    const deadline = Date.now() + (timeoutMs ?? defaultTimeoutMs);
+    let last;
+    while (Date.now() < deadline) {
+      last = await target.evaluate(expression);
+      if (last) return last;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`timed out after ${timeoutMs ?? defaultTimeoutMs} ms waiting for ${expression} (last value: ${JSON.stringify(last)})`);
   },
 
   async text({ page, selector, timeoutMs }) {

@@ -22,7 +22,7 @@ export class EventsView {
       el('span', { className: 'eid' }, `#${e.id}`),
       el('span', { className: 'etime' }, clock(e.timestamp)),
       el('span', { className: 'etype', title: priorityNames[e.priority] ?? String(e.priority) }, e.type),
-      el('span', { className: 'esummary' }, summary));
+      el('span', { className: 'esummary', title: JSON.stringify(payload) }, summary));
     row.hidden = !this.matches(row);
     this.list.prepend(row);
     while (this.list.children.length > maxRows) this.list.lastElementChild.remove();
@@ -48,6 +48,13 @@ export class EventsView {
 function summarize(payload) {
   return Object.entries(payload ?? {})
     .filter(([key]) => key !== 'timestamp')
-    .map(([key, value]) => `${key}=${typeof value === 'object' && value !== null ? JSON.stringify(value) : value}`)
+    .map(([key, value]) => `${key}=${format(key, value)}`)
     .join(' ');
+}
+
+function format(key, value) {
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  // UUIDs are long and alike at the start (v7: the time); their end tells them apart on one screen.
+  if (typeof value === 'string' && (key.endsWith('_id') || key === 'current_task') && value.length > 12) return `…${value.slice(-8)}`;
+  return value;
 }
