@@ -4,7 +4,8 @@ using Gateway.Testing;
 namespace Gateway.Dashboard.Tests;
 
 /// <summary>client-samples/browser as the gateway serves it, in headless Chromium.</summary>
-public sealed class BrowserSampleTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserSampleTests(BrowserFixture browser)
 {
     [Fact]
     public async Task Receives_events_created_over_rest_and_resumes_after_its_connection_drops()

@@ -8,7 +8,8 @@ namespace Gateway.Dashboard.Tests;
 /// The dashboard in headless Chromium against the real gateway: what an operator sees while .NET clients connect and
 /// the orchestrator changes tasks, workflows and tool executions over REST. Each test has its own server and page.
 /// </summary>
-public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardTests(BrowserFixture browser)
 {
     [Fact]
     public async Task Signs_in_with_a_token_sees_a_dotnet_client_session_appear_and_signs_out()

@@ -7,7 +7,8 @@ namespace Gateway.Dashboard.Tests;
 /// The dashboard across a gateway restart: the page reaches the gateway through a loopback proxy whose address stays
 /// while the server behind it stops and a new one starts on the same database.
 /// </summary>
-public sealed class ReconnectTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(BrowserCollection.Name)]
+public sealed class ReconnectTests(BrowserFixture browser)
 {
     [Fact]
     public async Task Shows_reconnecting_across_a_server_restart_then_resumes_without_missing_an_event()

@@ -1,6 +1,6 @@
 namespace Gateway.Dashboard.Tests.Infrastructure;
 
-/// <summary>One Chromium per test class (starting one costs about a second); each test opens its own pages.</summary>
+/// <summary>One Chromium for all the browser tests (see <see cref="BrowserCollection"/>); each test opens its own pages, in their own contexts.</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
     private BrowserDriver? _driver;
@@ -18,4 +18,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     public Task<BrowserPage> OpenPageAsync(int width = 1280, int height = 900) => BrowserPage.OpenAsync(Driver, width, height);
+}
+
+/// <summary>
+/// The browser tests share one Chromium and run one at a time: each starts its own gateway and .NET clients, and on two
+/// cores beside the rest of the suite, timing-sensitive pages do better without competing with each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
 }
