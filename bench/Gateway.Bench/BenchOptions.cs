@@ -48,6 +48,9 @@ internal sealed class BenchOptions
 
     public int ConnectsInFlight { get; init; } = 64;
 
+    /// <summary>Seconds to keep the connections of scenario c open after measuring (to inspect the server).</summary>
+    public int HoldSeconds { get; init; }
+
     public string SigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public static BenchOptions Parse(string[] args)
@@ -62,7 +65,7 @@ internal sealed class BenchOptions
         return new BenchOptions
         {
             RepoRoot = repo,
-            GatewayDll = Output("Gateway.Server", "src"),
+            GatewayDll = Value("--gateway-dll") ?? Output("Gateway.Server", "src"),
             BaselinesDll = Output("Gateway.Bench.Baselines", "bench"),
             ProbeDll = Output("Gateway.Bench.Probe", "bench"),
             WorkDir = Value("--work") ?? Path.Combine(Path.GetTempPath(), "gateway-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
@@ -74,10 +77,11 @@ internal sealed class BenchOptions
             Subscribers = Number("--subscribers") ?? (quick ? 200 : 1000),
             Rates = Value("--rates")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray()
                 ?? (quick ? [25, 100, 400] : [10, 25, 50, 100, 200, 400, 800, 1600]),
-            StepSeconds = quick ? 1.5 : 4,
+            StepSeconds = Number("--step-seconds") ?? (quick ? 1.5 : 4),
             IdleSeconds = quick ? 2 : 5,
             HeartbeatSeconds = quick ? 5 : 10,
-            WriteSeconds = quick ? 2 : 5,
+            HoldSeconds = Number("--hold-seconds") ?? 0,
+            WriteSeconds = Number("--write-seconds") ?? (quick ? 2 : 5),
         };
     }
 }

@@ -17,6 +17,20 @@ internal static class ConnectionScenario
     public static async Task<ConnectionResult> RunHubAsync(BenchOptions options, HubTarget target, bool heartbeats)
     {
         var n = options.Connections;
+
+        // Warm-up, not measured: the first connects JIT the server's whole connect path (auth, session, hub).
+        var warmUp = await Task.WhenAll(Enumerable.Range(0, options.ConnectsInFlight).Select(_ => target.ConnectAsync()));
+        await Task.WhenAll(warmUp.Select(c => c.DisposeAsync().AsTask()));
+        if (target.IsGateway)
+        {
+            // Wait for the warm-up sessions to be closed, so the ramp's count of active rows starts from zero.
+            var settle = Stopwatch.StartNew();
+            while (target.ActiveSessionRows() > 0 && settle.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(20);
+            }
+        }
+
         var rssBefore = target.Server.RssBytes();
         var heapBefore = await target.Server.ManagedHeapAfterGcAsync();
         var generatorRssBefore = ServerProcess.RssBytesOf(Environment.ProcessId);
@@ -40,6 +54,7 @@ internal static class ConnectionScenario
             }
         }) : Task.CompletedTask;
 
+        var waitBefore = target.Server.RunQueueWaitSeconds();
         var rampStart = Stopwatch.GetTimestamp();
         using (var inFlight = new SemaphoreSlim(options.ConnectsInFlight))
         {
@@ -83,6 +98,7 @@ internal static class ConnectionScenario
         }
 
         var rampCpu = target.Server.CpuSeconds() - cpuBefore;
+        var rampWait = target.Server.RunQueueWaitSeconds() - waitBefore;
         await Task.Delay(TimeSpan.FromSeconds(1));
         var rssAfter = target.Server.RssBytes();
         var heapAfter = await target.Server.ManagedHeapAfterGcAsync();
@@ -96,9 +112,17 @@ internal static class ConnectionScenario
             (rssAfter - rssBefore) / (double)n,
             (heapAfter - heapBefore) / (double)n,
             rampCpu,
+            rampWait / rampSeconds * 100,
             (generatorRssAfter - generatorRssBefore) / (double)n);
         Console.Error.WriteLine(
             $"  c: {ramp.System,-7} {n} connects: {ramp.ConnectsPerSecond:0}/s, p99 {ramp.Connect.P99:0.0} ms, rows after last connect {ramp.RowsCommittedAfterLastConnectMs?.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} ms, RSS/conn {ramp.RssBytesPerConnection / 1024:0.0} KiB, heap/conn {ramp.HeapBytesPerConnection / 1024:0.0} KiB");
+
+        if (options.HoldSeconds > 0)
+        {
+            // For a look with dotnet-gcdump or dotnet-trace at a server holding its connections.
+            Console.Error.WriteLine($"  c: holding {target.Name} (pid {target.Server.Pid}) for {options.HoldSeconds} s");
+            await Task.Delay(TimeSpan.FromSeconds(options.HoldSeconds));
+        }
 
         HeartbeatResult? beat = null;
         if (heartbeats)
@@ -119,6 +143,7 @@ internal static class ConnectionScenario
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds));
         var commits1 = await target.CommitsAsync();
         var cpu1 = target.Server.CpuSeconds();
+        var wait1 = target.Server.RunQueueWaitSeconds();
         var idleSeconds = (Stopwatch.GetTimestamp() - idleStart) / (double)Stopwatch.Frequency;
 
         var n = connections.Length;
@@ -129,6 +154,7 @@ internal static class ConnectionScenario
         var errors = 0L;
         var answered = 0L;
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sender = new Thread(() =>
         {
             for (var i = 0; i < total; i++)
@@ -153,10 +179,12 @@ internal static class ConnectionScenario
                     TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
             }
+
+            sent.TrySetResult();
         })
         { IsBackground = true, Name = "heartbeat sender" };
         sender.Start();
-        await Task.Run(sender.Join);
+        await sent.Task;
         var wait = Stopwatch.StartNew();
         while (Interlocked.Read(ref answered) < total && wait.Elapsed < TimeSpan.FromSeconds(10))
         {
@@ -166,6 +194,7 @@ internal static class ConnectionScenario
         var beatSeconds = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
         var commits2 = await target.CommitsAsync();
         var cpu2 = target.Server.CpuSeconds();
+        var wait2 = target.Server.RunQueueWaitSeconds();
         var result = new HeartbeatResult(
             target.Name,
             n,
@@ -173,11 +202,12 @@ internal static class ConnectionScenario
             (commits1 - commits0) / idleSeconds,
             total / beatSeconds,
             (cpu2 - cpu1) / beatSeconds * 100,
+            (wait2 - wait1) / beatSeconds * 100,
             (commits2 - commits1) / beatSeconds,
             latency.Summary(),
             Interlocked.Read(ref errors));
         Console.Error.WriteLine(
-            $"  b: {result.System,-7} idle cpu {result.IdleCpuPercent:0.0}% commits {result.IdleCommitsPerSecond:0.00}/s; beating {result.HeartbeatsPerSecond:0}/s cpu {result.BeatingCpuPercent:0.0}% commits {result.BeatingCommitsPerSecond:0.00}/s p99 {result.Answer.P99:0.0} ms errors {result.Errors}");
+            $"  b: {result.System,-7} idle cpu {result.IdleCpuPercent:0.0}% commits {result.IdleCommitsPerSecond:0.00}/s; beating {result.HeartbeatsPerSecond:0}/s cpu {result.BeatingCpuPercent:0.0}% (waited for a cpu {result.BeatingRunQueueWaitPercent:0.0}%) commits {result.BeatingCommitsPerSecond:0.00}/s p99 {result.Answer.P99:0.0} ms errors {result.Errors}");
         return result;
     }
 
@@ -185,13 +215,22 @@ internal static class ConnectionScenario
     public static async Task<RampResult> RunWebSocketAsync(BenchOptions options, ServerProcess server)
     {
         var n = options.Connections;
+        var uri = new Uri($"ws://{server.Url.Authority}/ws");
+        foreach (var _ in Enumerable.Range(0, options.ConnectsInFlight))
+        {
+            using var warm = new ClientWebSocket();
+            await warm.ConnectAsync(uri, CancellationToken.None);
+            await warm.ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None);
+            await warm.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+
         var rssBefore = server.RssBytes();
         var heapBefore = await server.ManagedHeapAfterGcAsync();
         var cpuBefore = server.CpuSeconds();
+        var waitBefore = server.RunQueueWaitSeconds();
         var sockets = new ClientWebSocket[n];
         var latency = new Latency();
         long lastConnected = 0;
-        var uri = new Uri($"ws://{server.Url.Authority}/ws");
         var rampStart = Stopwatch.GetTimestamp();
         using (var inFlight = new SemaphoreSlim(options.ConnectsInFlight))
         {
@@ -219,10 +258,11 @@ internal static class ConnectionScenario
 
         var rampSeconds = (lastConnected - rampStart) / (double)Stopwatch.Frequency;
         var rampCpu = server.CpuSeconds() - cpuBefore;
+        var rampWait = server.RunQueueWaitSeconds() - waitBefore;
         await Task.Delay(TimeSpan.FromSeconds(1));
         var rssAfter = server.RssBytes();
         var heapAfter = await server.ManagedHeapAfterGcAsync();
-        var result = new RampResult("B0", n, n / rampSeconds, latency.Summary(), null, (rssAfter - rssBefore) / (double)n, (heapAfter - heapBefore) / (double)n, rampCpu, null);
+        var result = new RampResult("B0", n, n / rampSeconds, latency.Summary(), null, (rssAfter - rssBefore) / (double)n, (heapAfter - heapBefore) / (double)n, rampCpu, rampWait / rampSeconds * 100, null);
         Console.Error.WriteLine(
             $"  c: B0      {n} connects: {result.ConnectsPerSecond:0}/s, p99 {result.Connect.P99:0.0} ms, RSS/conn {result.RssBytesPerConnection / 1024:0.0} KiB, heap/conn {result.HeapBytesPerConnection / 1024:0.0} KiB");
         await server.DisposeAsync();
@@ -270,6 +310,7 @@ internal sealed record RampResult(
     double RssBytesPerConnection,
     double HeapBytesPerConnection,
     double RampCpuSeconds,
+    double RampRunQueueWaitPercent,
     double? GeneratorRssBytesPerConnection);
 
 internal sealed record HeartbeatResult(
@@ -279,6 +320,7 @@ internal sealed record HeartbeatResult(
     double IdleCommitsPerSecond,
     double HeartbeatsPerSecond,
     double BeatingCpuPercent,
+    double BeatingRunQueueWaitPercent,
     double BeatingCommitsPerSecond,
     LatencySummary Answer,
     long Errors);

@@ -14,9 +14,12 @@ namespace Gateway.Bench;
 /// </summary>
 internal sealed class FanoutScenario
 {
+    private const int WarmUpRate = 50;
+    private const int WarmUpSeconds = 2;
+
     public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, HubTarget gateway, HubTarget baseline)
     {
-        var maxChanges = options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) / options.Groups + 16;
+        var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) + WarmUpRate * WarmUpSeconds) / options.Groups + 16;
         var sides = new List<Side>();
         foreach (var target in new[] { gateway, baseline })
         {
@@ -24,15 +27,23 @@ internal sealed class FanoutScenario
             sides.Add(await Side.StartAsync(options, target, maxChanges));
         }
 
+        foreach (var side in sides)
+        {
+            // JIT, connection buffers, SQLite's page cache: the first changes are slow everywhere; not measured.
+            var warmUp = await side.RunStepAsync(options, WarmUpRate, WarmUpSeconds);
+            Console.Error.WriteLine($"  a: {warmUp.System,-7} warm-up {WarmUpRate}/s for {WarmUpSeconds} s: p99 {warmUp.Latency.P99:0.0} ms (not reported)");
+            side.Saturated = false;
+        }
+
         var results = new List<FanoutStep>();
         foreach (var rate in options.Rates)
         {
             foreach (var side in sides.Where(s => !s.Saturated))
             {
-                var step = await side.RunStepAsync(options, rate);
+                var step = await side.RunStepAsync(options, rate, options.StepSeconds);
                 results.Add(step);
                 Console.Error.WriteLine(
-                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}%  generator cpu {step.GeneratorCpuPercent,4:0}%");
+                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (waited for a cpu {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%");
             }
         }
 
@@ -71,7 +82,7 @@ internal sealed class FanoutScenario
             _taskIndex = tasks.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
         }
 
-        public bool Saturated { get; private set; }
+        public bool Saturated { get; set; }
 
         public static async Task<Side> StartAsync(BenchOptions options, HubTarget target, int maxChanges)
         {
@@ -127,20 +138,22 @@ internal sealed class FanoutScenario
             Interlocked.Increment(ref step.Delivered);
         }
 
-        public async Task<FanoutStep> RunStepAsync(BenchOptions options, int rate)
+        public async Task<FanoutStep> RunStepAsync(BenchOptions options, int rate, double seconds)
         {
             var step = new StepState();
             var stepIndex = _stepCount++;
             Volatile.Write(ref _steps[stepIndex], step);
-            var changes = (int)Math.Round(rate * options.StepSeconds);
+            var changes = (int)Math.Round(rate * seconds);
             var subscribersPerTask = _received.Length / _tasks.Length;
             var expected = (long)changes * subscribersPerTask;
             var errors = 0L;
             var cpuBefore = _target.Server.CpuSeconds();
+            var waitBefore = _target.Server.RunQueueWaitSeconds();
             var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var period = (double)Stopwatch.Frequency / rate;
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
 
+            var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var sender = new Thread(() =>
             {
                 for (var i = 0; i < changes; i++)
@@ -156,10 +169,12 @@ internal sealed class FanoutScenario
                     _drivers[task].InvokeAsync<TaskInfo>(nameof(ITaskHub.ChangeTaskStatus), _tasks[task], new ChangeTaskStatusCommand(status, previous))
                         .ContinueWith(_ => Interlocked.Increment(ref errors), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
+
+                sent.TrySetResult();
             })
             { IsBackground = true, Name = "open-loop sender" };
             sender.Start();
-            await Task.Run(sender.Join);
+            await sent.Task;
             var sendEnded = Stopwatch.GetTimestamp();
 
             // Drain: wait for every delivery, at most a few seconds past the schedule.
@@ -172,6 +187,7 @@ internal sealed class FanoutScenario
 
             var wall = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
             var cpu = _target.Server.CpuSeconds() - cpuBefore;
+            var waited = _target.Server.RunQueueWaitSeconds() - waitBefore;
             var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
             var delivered = Interlocked.Read(ref step.Delivered);
             var latency = step.Latency.Summary();
@@ -195,6 +211,7 @@ internal sealed class FanoutScenario
                 cpu,
                 delivered == 0 ? double.NaN : cpu / delivered * 1e6,
                 cpu / wall * 100,
+                waited / wall * 100,
                 generatorCpu / wall * 100);
         }
 
@@ -225,6 +242,7 @@ internal sealed record FanoutStep(
     double ServerCpuSeconds,
     double CpuMicrosPerDelivery,
     double ServerCpuPercent,
+    double ServerRunQueueWaitPercent,
     double GeneratorCpuPercent);
 
 internal static class Schedule

@@ -3,6 +3,10 @@ using Gateway.Bench;
 
 // bash bench/run.sh [--quick] builds Release and runs this with the repository root and the server core.
 var options = BenchOptions.Parse(args);
+
+// Pinned to one core the pool starts with one worker and grows by one every half second while work waits; thousands
+// of connections' continuations must not queue behind that ramp.
+ThreadPool.SetMinThreads(64, 64);
 Directory.CreateDirectory(options.WorkDir);
 var clock = Stopwatch.StartNew();
 Console.Error.WriteLine($"work folder {options.WorkDir}; servers pinned to cpu {options.ServerCpus ?? "(none)"}; {(options.Quick ? "quick" : "full")} run");

@@ -140,6 +140,36 @@ internal sealed class ServerProcess : IAsyncDisposable
         return (utime + stime) / ClockTicks;
     }
 
+    /// <summary>
+    /// Seconds the server's threads spent runnable but waiting for a CPU (field 2 of /proc/PID/task/*/schedstat):
+    /// other processes on the server's core. High figures mean the machine was busy and latencies are inflated.
+    /// </summary>
+    public double RunQueueWaitSeconds()
+    {
+        var total = 0L;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+            {
+                try
+                {
+                    var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                    total += long.Parse(fields[1], CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return double.NaN;
+        }
+
+        return total / 1e9;
+    }
+
     public long RssBytes() => RssBytesOf(_process.Id);
 
     public static long RssBytesOf(int pid)
