@@ -16,7 +16,7 @@ internal sealed partial class ConnectionEventStream
     private readonly Dictionary<string, EventSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Channel<(string SubscriptionId, EventLogEntry Entry)> _queue;
     private readonly string _connectionId;
-    private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
+    private readonly IGatewayClient _client;
     private readonly RealtimeStats _stats;
     private readonly Action _overflow;
     private readonly Metrics.GatewayMetrics _metrics;
@@ -37,7 +37,9 @@ internal sealed partial class ConnectionEventStream
         _metrics = metrics;
         _time = time;
         _connectionId = connectionId;
-        _hub = hub;
+        // One typed proxy for the connection's lifetime rather than one per event (it only names the connection;
+        // the lifetime manager resolves it at each send).
+        _client = hub.Clients.Client(connectionId);
         _stats = stats;
         _overflow = overflow;
         _logger = logger;
@@ -138,7 +140,7 @@ internal sealed partial class ConnectionEventStream
         {
             try
             {
-                await _hub.Clients.Client(_connectionId).EventReceived(new GatewayEvent(
+                await _client.EventReceived(new GatewayEvent(
                     subscriptionId, entry.Id, entry.EventType, entry.Priority, entry.TaskId, entry.WorkflowId, entry.ExecutionId, entry.Payload, entry.CreatedAt));
                 _stats.MessagesSent(1);
                 _metrics.EventDelivered(_time.GetUtcNow().UtcDateTime - entry.CreatedAt);

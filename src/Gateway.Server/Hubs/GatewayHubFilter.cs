@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using Gateway.Contracts;
 using Gateway.Server.Sessions;
@@ -12,6 +13,9 @@ namespace Gateway.Server.Hubs;
 /// </summary>
 internal sealed partial class GatewayHubFilter : IHubFilter
 {
+    // GetCustomAttribute reflects (and allocates) on every call; a hub has a fixed set of methods, so once per method.
+    private static readonly ConcurrentDictionary<MethodInfo, RequireRoleAttribute?> RequiredRoles = new();
+
     private readonly SessionManager _sessions;
     private readonly RealtimeStats _stats;
     private readonly TimeProvider _time;
@@ -54,7 +58,7 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             }
         }
 
-        if (invocationContext.HubMethod.GetCustomAttribute<RequireRoleAttribute>() is { } required
+        if (RequiredRoles.GetOrAdd(invocationContext.HubMethod, static m => m.GetCustomAttribute<RequireRoleAttribute>()) is { } required
             && !required.Roles.Any(role => invocationContext.Context.User?.IsInRole(role) == true))
         {
             throw new HubException($"{HubErrorCodes.Forbidden}: {method} requires the role {string.Join(" or ", required.Roles)}");
