@@ -153,8 +153,32 @@ public sealed class DashboardTests(BrowserFixture browser)
         Assert.True(await page.EvaluateAsync<bool>("document.getElementById('dashboard').hidden"));
         Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('gateway.token')"));
 
+        // A valid token whose role may not follow every event: signed in, told why nothing arrives.
+        await page.FillAsync("#token", GatewayTestServer.Token("an-agent", "agent"));
+        await page.ClickAsync("#sign-in-button");
+        await page.WaitForAsync("#notice", "needs the admin or dashboard role");
+        await page.WaitForAsync("#connection[data-state='disconnected']");
+
         // The only errors are Chromium's own notes of the two 401 answers.
         await page.AssertNoConsoleErrorsAsync(m => m.Text.Contains("status of 401", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_token_that_expires_while_signed_in_signs_out_with_a_message()
+    {
+        using var server = new GatewayTestServer();
+        await using var page = await browser.OpenPageAsync();
+        await page.SignInAsync(server.BaseAddress, GatewayTestServer.Token("viewer", TimeSpan.FromSeconds(4), "dashboard"));
+        // The dashboard role reads and follows, but sessions and node statistics are for admins.
+        Assert.True(await page.EvaluateAsync<bool>("document.getElementById('sessions').hidden"));
+        Assert.True(await page.EvaluateAsync<bool>("document.getElementById('chart-connections').hidden"));
+        var task = await server.As("orchestrator", "admin").CreateTaskAsync("seen by a dashboard user");
+        await page.WaitForAsync(DashboardSteps.Card(task, "pending"));
+
+        await page.WaitForAsync("#sign-in-error", "Your token expired", TimeSpan.FromSeconds(15));
+        Assert.True(await page.EvaluateAsync<bool>("document.getElementById('dashboard').hidden"));
+        Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('gateway.token')"));
+        await page.AssertNoConsoleErrorsAsync();
     }
 
     [Fact]

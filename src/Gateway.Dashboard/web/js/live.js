@@ -21,6 +21,7 @@ const finalCodes = new Set(['token_expired', 'disconnected_by_admin']);
  *  sessionOpened(s) / sessionClosed(s): admin only
  *  closing(notice): the gateway is closing this connection; final(notice) when it will not come back
  *  unauthorized(): the gateway refused the token (401) when connecting
+ *  refused(message): the gateway refused the subscription (e.g. forbidden: a role that may not follow everything)
  *  log(level, message): the client library's warnings and errors
  */
 export class LiveConnection {
@@ -111,6 +112,12 @@ export class LiveConnection {
       this.emit('state', 'connected', '');
       this.emit('subscribed', ack, resumed, previous);
     } catch (error) {
+      if (/\b(forbidden|invalid_argument):/.test(error.message)) {
+        // A refusal, not a broken connection: retrying would be refused again.
+        this.emit('state', 'disconnected', 'subscription refused');
+        this.emit('refused', error.message);
+        return;
+      }
       // The connection broke while subscribing: its reconnect (or our retry) subscribes again.
       this.emit('log', signalR.LogLevel.Warning, `subscribe failed: ${error.message}`);
     }

@@ -115,6 +115,7 @@ class DashboardPage {
         sessionClosed: (s) => this.onSessionClosed(s),
         final: (notice) => this.onFinal(notice),
         unauthorized: () => signOut(refusalMessage(api.token, 401)),
+        refused: (message) => showNotice(`The gateway refused to send events to this token: ${message}. The dashboard needs the admin or dashboard role.`),
         log: (level, message) => console.warn(`[signalr] ${message}`),
       },
     });
