@@ -76,6 +76,7 @@ internal sealed partial class SessionWriter : BackgroundService
     {
         await using var connection = new SqliteConnection(_database.ConnectionString);
         await connection.OpenAsync(CancellationToken.None);
+        SqliteBusyTimeout.Apply(connection);
         await using (var pragma = connection.CreateCommand())
         {
             // WAL (set in the file) with NORMAL: commits are atomic and durable across a process crash.
