@@ -7,8 +7,11 @@ namespace Gateway.Server.Events;
 
 /// <summary>
 /// Commits changes of the orchestrator's state and their events, in groups: every change queued while the previous
-/// group was being written goes into one transaction, each change behind its own savepoint (EF Core takes one per
-/// SaveChanges inside a transaction), so one refused change never takes the others with it. Events are broadcast
+/// group was being written goes into one transaction, and one refused change never takes the others with it. A group
+/// is first written without savepoints; if a change of it is refused, that pass is rolled back and the group written
+/// again with each change behind its own savepoint (EF Core takes one per SaveChanges inside a transaction), so the
+/// outcome is the same as with savepoints throughout, at two statements less per change when nothing is refused.
+/// Events are broadcast
 /// after the commit, in id order. One writer per node: SQLite has one writer anyway, and the order in which changes
 /// are applied is the order of their events.
 /// </summary>
@@ -91,16 +94,33 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     private async Task WriteAsync(List<PendingChange> batch)
     {
+        // First without savepoints: EF Core's savepoint per SaveChanges is two statements per change, and a refused
+        // change is rare. When one is refused, that pass is rolled back and, if the group held other changes, the
+        // group is written again with a savepoint per change, so the refused one rolls back alone as before.
+        if (await WriteGroupAsync(batch, savepoints: false) == GroupOutcome.RetryWithSavepoints)
+        {
+            await WriteGroupAsync(batch, savepoints: true);
+        }
+    }
+
+    private async Task<GroupOutcome> WriteGroupAsync(List<PendingChange> batch, bool savepoints)
+    {
         var done = new List<(PendingChange Change, object? Result)>(batch.Count);
         var events = new List<Data.Entities.EventLogEntry>();
         var started = _time.GetTimestamp();
+        var final = savepoints || batch.Count == 1;
         try
         {
             await using var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
+            await db.Database.OpenConnectionAsync(CancellationToken.None);
+            await using var closeConnection = new ConnectionCloser(db);
+            Sessions.SqliteBusyTimeout.Apply((SqliteConnection)db.Database.GetDbConnection());
+            db.Database.AutoSavepointsEnabled = savepoints;
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
             foreach (var change in batch)
             {
                 var scope = new ChangeScope(db, _time.GetUtcNow().UtcDateTime);
+                Exception? refusal = null;
                 try
                 {
                     var result = await change.Run(scope, CancellationToken.None);
@@ -108,29 +128,54 @@ internal sealed partial class ChangeWriter : BackgroundService
                     done.Add((change, result));
                     events.AddRange(scope.Events);
                 }
-                catch (GatewayRequestException refusal)
+                catch (GatewayRequestException exception)
                 {
-                    change.Completion.TrySetException(refusal);
+                    refusal = exception;
                 }
                 catch (DbUpdateConcurrencyException)
                 {
-                    change.Completion.TrySetException(new ConflictException("the row was changed by another writer; reload it and try again"));
+                    refusal = new ConflictException("the row was changed by another writer; reload it and try again");
                 }
                 catch (DbUpdateException exception) when (exception.InnerException is SqliteException { SqliteErrorCode: 19 } constraint)
                 {
-                    // SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused the row; EF rolled back to the savepoint.
-                    change.Completion.TrySetException(new ConflictException($"the database refused the change: {constraint.Message}"));
+                    // SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused the row.
+                    refusal = new ConflictException($"the database refused the change: {constraint.Message}");
                 }
                 catch (Exception exception) when (exception is not DbUpdateException and not SqliteException)
                 {
                     // A defect in one change fails that change only; the hub filter and the API report it as internal.
-                    LogChangeFailed(exception);
-                    change.Completion.TrySetException(exception);
+                    if (final)
+                    {
+                        LogChangeFailed(exception);
+                    }
+
+                    refusal = exception;
                 }
                 finally
                 {
                     db.ChangeTracker.Clear();
                 }
+
+                if (refusal is null)
+                {
+                    continue;
+                }
+
+                if (!final)
+                {
+                    // Without savepoints the refused change may have left rows in the transaction: roll all back
+                    // (disposing the transaction uncommitted) and write the group again with savepoints.
+                    return GroupOutcome.RetryWithSavepoints;
+                }
+
+                change.Completion.TrySetException(refusal);
+                if (!savepoints)
+                {
+                    // The group's only change was refused: roll back whatever of it was written.
+                    return GroupOutcome.Done;
+                }
+
+                // With savepoints EF rolled the refused change back to its savepoint; the others stay.
             }
 
             await transaction.CommitAsync(CancellationToken.None);
@@ -138,12 +183,13 @@ internal sealed partial class ChangeWriter : BackgroundService
         catch (Exception exception) when (exception is SqliteException or DbUpdateException or InvalidOperationException)
         {
             LogBatchFailed(exception, batch.Count);
-            foreach (var (change, _) in done)
+            foreach (var change in batch)
             {
+                // Every change of the group, also those the failure came before: none may wait forever.
                 change.Completion.TrySetException(exception);
             }
 
-            return;
+            return GroupOutcome.Done;
         }
 
         _metrics.DatabaseOperation("changes", _time.GetElapsedTime(started));
@@ -155,6 +201,8 @@ internal sealed partial class ChangeWriter : BackgroundService
         {
             change.Completion.TrySetResult(result);
         }
+
+        return GroupOutcome.Done;
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A group of {Count} changes failed and was rolled back")]
@@ -162,6 +210,18 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A change failed unexpectedly and was rolled back to its savepoint")]
     private partial void LogChangeFailed(Exception exception);
+
+    /// <summary>Closes the connection the writer opened itself (EF closes only what it opened).</summary>
+    private readonly struct ConnectionCloser(GatewayDbContext db) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => new(db.Database.CloseConnectionAsync());
+    }
+
+    private enum GroupOutcome
+    {
+        Done,
+        RetryWithSavepoints,
+    }
 
     private sealed class PendingChange(Func<ChangeScope, CancellationToken, Task<object?>> run)
     {
