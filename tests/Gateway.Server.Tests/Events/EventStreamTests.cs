@@ -305,6 +305,9 @@ public sealed class EventStreamTests : IDisposable
     public async Task Concurrent_changes_are_committed_in_groups()
     {
         var writer = _server.Services.GetRequiredService<ChangeWriter>();
+        // The event retention's first prune is queued at start and counts as a change: one change made and answered
+        // first puts it behind us (the writer is first in, first out).
+        await TasksApiTests.CreateAsync(Agent, "warm-up");
         var transactionsBefore = writer.Transactions;
         var changesBefore = writer.Changes;
 
@@ -314,6 +317,6 @@ public sealed class EventStreamTests : IDisposable
         var transactions = writer.Transactions - transactionsBefore;
         Assert.Equal(200, changes);
         Assert.True(transactions < changes, $"{transactions} transactions for {changes} changes");
-        Assert.Equal(200, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(201, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 }
