@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Testing;
@@ -9,6 +10,20 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     private readonly ConcurrentQueue<string> _lines = new();
 
     public IReadOnlyList<string> Lines => [.. _lines];
+
+    /// <summary>
+    /// A test server logging every category at Trace into this capture (and nothing to the console, which would print
+    /// every trace line of the run): what leak tests search.
+    /// </summary>
+    public GatewayTestServer StartServerLoggingEverything() => new(
+        new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+            ["Logging:Console:LogLevel:Default"] = "None",
+        },
+        configureServices: services => services.AddSingleton<ILoggerProvider>(this));
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 

@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Contracts;
 using Gateway.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Server.Tests.Auth;
 
@@ -20,14 +18,7 @@ public sealed class TokenLogLeakTests : IDisposable
 
     public TokenLogLeakTests()
     {
-        _server = new GatewayTestServer(
-            new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Default"] = "Trace",
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
-                ["Logging:Console:LogLevel:Default"] = "None",
-            },
-            configureServices: services => services.AddSingleton<ILoggerProvider>(_logs));
+        _server = _logs.StartServerLoggingEverything();
     }
 
     public void Dispose()

@@ -461,16 +461,7 @@ public sealed class ConfigurationsSecretLeakTests : IDisposable
 
     public ConfigurationsSecretLeakTests()
     {
-        _server = new GatewayTestServer(
-            new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Default"] = "Trace",
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
-                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
-                // The console provider would print every trace line of the run; the capture is what is checked.
-                ["Logging:Console:LogLevel:Default"] = "None",
-            },
-            configureServices: services => services.AddSingleton<ILoggerProvider>(_logs));
+        _server = _logs.StartServerLoggingEverything();
     }
 
     public void Dispose()
