@@ -14,13 +14,25 @@ namespace Gateway.Bench;
 /// </summary>
 internal static class ConnectionScenario
 {
+    private const int WarmUpRounds = 8;
+
     public static async Task<ConnectionResult> RunHubAsync(BenchOptions options, HubTarget target, bool heartbeats)
     {
         var n = options.Connections;
 
-        // Warm-up, not measured: the first connects JIT the server's whole connect path (auth, session, hub).
-        var warmUp = await Task.WhenAll(Enumerable.Range(0, options.ConnectsInFlight).Select(_ => target.ConnectAsync()));
-        await Task.WhenAll(warmUp.Select(c => c.DisposeAsync().AsTask()));
+        // Warm-up, not measured: the first connects JIT the server's whole connect path (auth, session, hub), and on
+        // one core the tier-1 recompilation of that path takes a while; heartbeats likewise. Then let it settle.
+        for (var round = 0; round < WarmUpRounds; round++)
+        {
+            var warmUp = await Task.WhenAll(Enumerable.Range(0, options.ConnectsInFlight).Select(_ => target.ConnectAsync()));
+            foreach (var connection in warmUp)
+            {
+                await connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
+            }
+
+            await Task.WhenAll(warmUp.Select(c => c.DisposeAsync().AsTask()));
+        }
+
         if (target.IsGateway)
         {
             // Wait for the warm-up sessions to be closed, so the ramp's count of active rows starts from zero.
@@ -30,6 +42,8 @@ internal static class ConnectionScenario
                 await Task.Delay(20);
             }
         }
+
+        await SettleAsync(target.Server);
 
         var rssBefore = target.Server.RssBytes();
         var heapBefore = await target.Server.ManagedHeapAfterGcAsync();
@@ -113,9 +127,10 @@ internal static class ConnectionScenario
             (heapAfter - heapBefore) / (double)n,
             rampCpu,
             rampWait / rampSeconds * 100,
+            target.Server.Threads(),
             (generatorRssAfter - generatorRssBefore) / (double)n);
         Console.Error.WriteLine(
-            $"  c: {ramp.System,-7} {n} connects: {ramp.ConnectsPerSecond:0}/s, p99 {ramp.Connect.P99:0.0} ms, rows after last connect {ramp.RowsCommittedAfterLastConnectMs?.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} ms, RSS/conn {ramp.RssBytesPerConnection / 1024:0.0} KiB, heap/conn {ramp.HeapBytesPerConnection / 1024:0.0} KiB");
+            $"  c: {ramp.System,-7} {n} connects: {ramp.ConnectsPerSecond:0}/s, p99 {ramp.Connect.P99:0.0} ms, rows after last connect {ramp.RowsCommittedAfterLastConnectMs?.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} ms, RSS/conn {ramp.RssBytesPerConnection / 1024:0.0} KiB, heap/conn {ramp.HeapBytesPerConnection / 1024:0.0} KiB, server threads {ramp.ServerThreads}");
 
         if (options.HoldSeconds > 0)
         {
@@ -137,10 +152,21 @@ internal static class ConnectionScenario
 
     private static async Task<HeartbeatResult> HeartbeatAsync(BenchOptions options, HubTarget target, HubConnection[] connections)
     {
+        // The ramp leaves tier-1 recompilation and the first full GCs of a bigger heap behind; wait until the
+        // server is quiet before measuring it idle.
+        await SettleAsync(target.Server);
         var commits0 = await target.CommitsAsync();
         var cpu0 = target.Server.CpuSeconds();
         var idleStart = Stopwatch.GetTimestamp();
-        await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds));
+        var idleCpu = new List<double>();
+        for (var second = 0; second < options.IdleSeconds; second++)
+        {
+            var before = target.Server.CpuSeconds();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            idleCpu.Add((target.Server.CpuSeconds() - before) * 100);
+        }
+
+        Console.Error.WriteLine($"  b: {target.Name} idle cpu % second by second: {string.Join(" ", idleCpu.Select(c => c.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
         var commits1 = await target.CommitsAsync();
         var cpu1 = target.Server.CpuSeconds();
         var wait1 = target.Server.RunQueueWaitSeconds();
@@ -207,7 +233,7 @@ internal static class ConnectionScenario
             latency.Summary(),
             Interlocked.Read(ref errors));
         Console.Error.WriteLine(
-            $"  b: {result.System,-7} idle cpu {result.IdleCpuPercent:0.0}% commits {result.IdleCommitsPerSecond:0.00}/s; beating {result.HeartbeatsPerSecond:0}/s cpu {result.BeatingCpuPercent:0.0}% (waited for a cpu {result.BeatingRunQueueWaitPercent:0.0}%) commits {result.BeatingCommitsPerSecond:0.00}/s p99 {result.Answer.P99:0.0} ms errors {result.Errors}");
+            $"  b: {result.System,-7} idle cpu {result.IdleCpuPercent:0.0}% commits {result.IdleCommitsPerSecond:0.00}/s; beating {result.HeartbeatsPerSecond:0}/s cpu {result.BeatingCpuPercent:0.0}% (run-queue wait {result.BeatingRunQueueWaitPercent:0.0}%) commits {result.BeatingCommitsPerSecond:0.00}/s p99 {result.Answer.P99:0.0} ms errors {result.Errors}");
         return result;
     }
 
@@ -216,7 +242,7 @@ internal static class ConnectionScenario
     {
         var n = options.Connections;
         var uri = new Uri($"ws://{server.Url.Authority}/ws");
-        foreach (var _ in Enumerable.Range(0, options.ConnectsInFlight))
+        foreach (var _ in Enumerable.Range(0, options.ConnectsInFlight * WarmUpRounds))
         {
             using var warm = new ClientWebSocket();
             await warm.ConnectAsync(uri, CancellationToken.None);
@@ -224,6 +250,7 @@ internal static class ConnectionScenario
             await warm.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         }
 
+        await SettleAsync(server);
         var rssBefore = server.RssBytes();
         var heapBefore = await server.ManagedHeapAfterGcAsync();
         var cpuBefore = server.CpuSeconds();
@@ -262,7 +289,7 @@ internal static class ConnectionScenario
         await Task.Delay(TimeSpan.FromSeconds(1));
         var rssAfter = server.RssBytes();
         var heapAfter = await server.ManagedHeapAfterGcAsync();
-        var result = new RampResult("B0", n, n / rampSeconds, latency.Summary(), null, (rssAfter - rssBefore) / (double)n, (heapAfter - heapBefore) / (double)n, rampCpu, rampWait / rampSeconds * 100, null);
+        var result = new RampResult("B0", n, n / rampSeconds, latency.Summary(), null, (rssAfter - rssBefore) / (double)n, (heapAfter - heapBefore) / (double)n, rampCpu, rampWait / rampSeconds * 100, server.Threads(), null);
         Console.Error.WriteLine(
             $"  c: B0      {n} connects: {result.ConnectsPerSecond:0}/s, p99 {result.Connect.P99:0.0} ms, RSS/conn {result.RssBytesPerConnection / 1024:0.0} KiB, heap/conn {result.HeapBytesPerConnection / 1024:0.0} KiB");
         await server.DisposeAsync();
@@ -272,6 +299,20 @@ internal static class ConnectionScenario
         }
 
         return result;
+    }
+
+    /// <summary>Waits (at most 10 s) for a second in which the server uses under 10 % of a core.</summary>
+    private static async Task SettleAsync(ServerProcess server)
+    {
+        for (var second = 0; second < 10; second++)
+        {
+            var before = server.CpuSeconds();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (server.CpuSeconds() - before < 0.1)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task DisposeAllAsync(IEnumerable<ValueTask> disposals)
@@ -311,6 +352,7 @@ internal sealed record RampResult(
     double HeapBytesPerConnection,
     double RampCpuSeconds,
     double RampRunQueueWaitPercent,
+    int ServerThreads,
     double? GeneratorRssBytesPerConnection);
 
 internal sealed record HeartbeatResult(

@@ -71,6 +71,7 @@ internal static class Report
             Row(table, "commits/s", F(writes.CommitsPerSecond, "0"), F(raw.CommitsPerSecond, "0"), R(writes.CommitsPerSecond, raw.CommitsPerSecond));
             Row(table, "change p99 ms (closed loop)", F(writes.Latency?.P99 ?? double.NaN, "0.0"), "-", "");
             Row(table, "server cpu %", F(writes.ServerCpuPercent ?? double.NaN, "0"), "-", "");
+            Row(table, "server cpu µs per change", F(writes.CpuMicrosPerChange ?? double.NaN, "0"), "-", "");
             results.Verdicts.Add(Check("d", "Gateway changes/s >= 0.3 x C's", "changes/s", writes.ChangesPerSecond, raw.ChangesPerSecond, r => r >= 0.3));
         }
 
@@ -88,7 +89,7 @@ internal static class Report
     private static void Fanout(BenchResults results, List<FanoutStep> steps, StringBuilder table)
     {
         table.AppendLine();
-        table.AppendLine(Invariant($"a. status change -> delivered: {results.Subscribers} subscribers in 10 groups; latency from the intended send, ms; cpu = server µs per delivery; wait = server runnable but waiting for its cpu (other load), % of the step"));
+        table.AppendLine(Invariant($"a. status change -> delivered: {results.Subscribers} subscribers in 10 groups; latency from the intended send, ms; cpu = server µs per delivery; wait = server threads runnable but not running (other load on its core), thread-seconds per second in %"));
         table.AppendLine("changes/s | Gateway deliv/s  p50     p99   p99.9  cpu wait lost | B1 deliv/s   p50     p99   p99.9  cpu wait lost | ratio deliv/s  p99  cpu");
         foreach (var rate in steps.Select(s => s.ChangesPerSecond).Distinct())
         {
@@ -123,7 +124,8 @@ internal static class Report
         Row(table, "RSS KiB/connection", F(g.RssBytesPerConnection / 1024, "0.0"), F(b.RssBytesPerConnection / 1024, "0.0"), R(g.RssBytesPerConnection, b.RssBytesPerConnection), F((websocket?.RssBytesPerConnection ?? double.NaN) / 1024, "0.0"), R(g.RssBytesPerConnection, websocket?.RssBytesPerConnection));
         Row(table, "managed heap KiB/connection", F(g.HeapBytesPerConnection / 1024, "0.0"), F(b.HeapBytesPerConnection / 1024, "0.0"), R(g.HeapBytesPerConnection, b.HeapBytesPerConnection), F((websocket?.HeapBytesPerConnection ?? double.NaN) / 1024, "0.0"), R(g.HeapBytesPerConnection, websocket?.HeapBytesPerConnection));
         Row(table, "server cpu s for the ramp", F(g.RampCpuSeconds, "0.00"), F(b.RampCpuSeconds, "0.00"), R(g.RampCpuSeconds, b.RampCpuSeconds), F(websocket?.RampCpuSeconds ?? double.NaN, "0.00"), R(g.RampCpuSeconds, websocket?.RampCpuSeconds));
-        Row(table, "server waited for a cpu, % of the ramp", F(g.RampRunQueueWaitPercent, "0"), F(b.RampRunQueueWaitPercent, "0"), "", F(websocket?.RampRunQueueWaitPercent ?? double.NaN, "0"), "");
+        Row(table, "server run-queue wait, % of the ramp", F(g.RampRunQueueWaitPercent, "0"), F(b.RampRunQueueWaitPercent, "0"), "", F(websocket?.RampRunQueueWaitPercent ?? double.NaN, "0"), "");
+        Row(table, "server threads after the ramp", F(g.ServerThreads, "0"), F(b.ServerThreads, "0"), "", F(websocket?.ServerThreads ?? double.NaN, "0"), "");
         Row(table, "all rows committed, ms after last connect", F(g.RowsCommittedAfterLastConnectMs ?? double.NaN, "0"), "-", "", "-", "");
         Row(table, "generator RSS KiB/connection", F((g.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), F((b.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), "", "", "");
         results.Verdicts.Add(Check("c", "Gateway managed heap per connection <= 1.3 x B1's", "heap bytes/connection", g.HeapBytesPerConnection, b.HeapBytesPerConnection, r => r <= 1.3));
@@ -139,7 +141,7 @@ internal static class Report
             Row(table, "idle server cpu %", F(gh.IdleCpuPercent, "0.0"), F(bh.IdleCpuPercent, "0.0"), R(gh.IdleCpuPercent, bh.IdleCpuPercent));
             Row(table, "idle database commits/s", F(gh.IdleCommitsPerSecond, "0.00"), F(bh.IdleCommitsPerSecond, "0.00"), "");
             Row(table, "beating server cpu %", F(gh.BeatingCpuPercent, "0.0"), F(bh.BeatingCpuPercent, "0.0"), R(gh.BeatingCpuPercent, bh.BeatingCpuPercent));
-            Row(table, "beating: server waited for a cpu %", F(gh.BeatingRunQueueWaitPercent, "0.0"), F(bh.BeatingRunQueueWaitPercent, "0.0"), "");
+            Row(table, "beating: server run-queue wait %", F(gh.BeatingRunQueueWaitPercent, "0.0"), F(bh.BeatingRunQueueWaitPercent, "0.0"), "");
             Row(table, "beating database commits/s", F(gh.BeatingCommitsPerSecond, "0.00"), F(bh.BeatingCommitsPerSecond, "0.00"), "");
             Row(table, "heartbeat answer p50 ms", F(gh.Answer.P50, "0.00"), F(bh.Answer.P50, "0.00"), R(gh.Answer.P50, bh.Answer.P50));
             Row(table, "heartbeat answer p99 ms", F(gh.Answer.P99, "0.00"), F(bh.Answer.P99, "0.00"), R(gh.Answer.P99, bh.Answer.P99));

@@ -141,8 +141,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Seconds the server's threads spent runnable but waiting for a CPU (field 2 of /proc/PID/task/*/schedstat):
-    /// other processes on the server's core. High figures mean the machine was busy and latencies are inflated.
+    /// Seconds the server's threads spent runnable but waiting for a CPU (field 2 of /proc/PID/task/*/schedstat), summed
+    /// over threads: other processes on the server's core (or the server's own threads queueing behind each other).
+    /// Figures well above what an idle machine shows mean latencies are inflated by load outside the system under test.
     /// </summary>
     public double RunQueueWaitSeconds()
     {
@@ -171,6 +172,20 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     public long RssBytes() => RssBytesOf(_process.Id);
+
+    /// <summary>Threads of the server now (/proc/PID/status).</summary>
+    public int Threads()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("Threads:", StringComparison.Ordinal))
+            {
+                return int.Parse(line.Split('\t', ' ').Last(p => p.Length > 0), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
 
     public static long RssBytesOf(int pid)
     {

@@ -25,26 +25,45 @@ internal static class WriteScenario
         }
 
         var tasks = await gateway.PrepareTasksAsync(drivers[0], drivers.Length);
+        var running = new bool[drivers.Length];
+        Array.Fill(running, true);
+
+        // Warm-up (JIT and tiering of the change path), then the measured run.
+        await DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.Quick ? 1 : 2), new Latency());
         var commitsBefore = await gateway.CommitsAsync();
         var cpuBefore = gateway.Server.CpuSeconds();
         var latency = new Latency();
+        var clock = Stopwatch.StartNew();
+        var (changes, errors) = await DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.WriteSeconds), latency);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = gateway.Server.CpuSeconds() - cpuBefore;
+        var commits = await gateway.CommitsAsync() - commitsBefore;
+        await Task.WhenAll(drivers.Select(d => d.DisposeAsync().AsTask()));
+        var result = new WriteResult(
+            "Gateway", changes / seconds, commits / seconds, changes / (double)Math.Max(1, commits), latency.Summary(), cpu / seconds * 100, cpu / Math.Max(1, changes) * 1e6, errors);
+        Console.Error.WriteLine(
+            $"  d: Gateway {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s, {result.ChangesPerCommit:0.0} changes/commit, p99 {result.Latency!.P99:0.0} ms, cpu {result.ServerCpuPercent:0}% ({result.CpuMicrosPerChange:0} µs per change), errors {result.Errors}");
+        return result;
+    }
+
+    /// <summary>Each driver toggles its own task running/paused in a closed loop until the time is up.</summary>
+    private static async Task<(long Changes, long Errors)> DriveAsync(HubConnection[] drivers, string[] tasks, bool[] running, TimeSpan duration, Latency latency)
+    {
         var changes = 0L;
         var errors = 0L;
         var clock = Stopwatch.StartNew();
-        var until = TimeSpan.FromSeconds(options.WriteSeconds);
         await Task.WhenAll(drivers.Select(async (driver, i) =>
         {
-            var running = true;
-            while (clock.Elapsed < until)
+            while (clock.Elapsed < duration)
             {
-                var (status, previous) = running ? ("paused", "running") : ("running", "paused");
+                var (status, previous) = running[i] ? ("paused", "running") : ("running", "paused");
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
                     await driver.InvokeAsync<TaskInfo>(nameof(ITaskHub.ChangeTaskStatus), tasks[i], new ChangeTaskStatusCommand(status, previous));
                     latency.RecordTicks(Stopwatch.GetTimestamp() - started);
                     Interlocked.Increment(ref changes);
-                    running = !running;
+                    running[i] = !running[i];
                 }
                 catch (HubException)
                 {
@@ -52,14 +71,7 @@ internal static class WriteScenario
                 }
             }
         }));
-        var seconds = clock.Elapsed.TotalSeconds;
-        var cpu = gateway.Server.CpuSeconds() - cpuBefore;
-        var commits = await gateway.CommitsAsync() - commitsBefore;
-        await Task.WhenAll(drivers.Select(d => d.DisposeAsync().AsTask()));
-        var result = new WriteResult("Gateway", changes / seconds, commits / seconds, changes / (double)Math.Max(1, commits), latency.Summary(), cpu / seconds * 100, Interlocked.Read(ref errors));
-        Console.Error.WriteLine(
-            $"  d: Gateway {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s, {result.ChangesPerCommit:0.0} changes/commit, p99 {result.Latency!.P99:0.0} ms, cpu {result.ServerCpuPercent:0}%, errors {result.Errors}");
-        return result;
+        return (changes, errors);
     }
 
     public static async Task<WriteResult> RunRawAsync(BenchOptions options)
@@ -105,7 +117,7 @@ internal static class WriteScenario
         var changesPerSecond = root.GetProperty("changesPerSecond").GetDouble();
         var seconds = root.GetProperty("seconds").GetDouble();
         var commitsPerSecond = root.GetProperty("transactions").GetInt64() / seconds;
-        var result = new WriteResult("C", changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, 0);
+        var result = new WriteResult("C", changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, null, 0);
         Console.Error.WriteLine($"  d: C       {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s");
         return result;
     }
@@ -113,4 +125,11 @@ internal static class WriteScenario
 
 /// <param name="ChangesPerSecond">Committed status changes per second; each is two rows (the task update and its event).</param>
 internal sealed record WriteResult(
-    string System, double ChangesPerSecond, double CommitsPerSecond, double ChangesPerCommit, LatencySummary? Latency, double? ServerCpuPercent, long Errors);
+    string System,
+    double ChangesPerSecond,
+    double CommitsPerSecond,
+    double ChangesPerCommit,
+    LatencySummary? Latency,
+    double? ServerCpuPercent,
+    double? CpuMicrosPerChange,
+    long Errors);
