@@ -44,7 +44,7 @@ internal sealed class FanoutScenario
                 var step = await side.RunStepAsync(options, rate, options.StepSeconds);
                 results.Add(step);
                 Console.Error.WriteLine(
-                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%");
+                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%  change answered p50 {step.ChangeAnswer.P50:0.0} p99 {step.ChangeAnswer.P99:0.0} ms{(step.ChangesPerCommit is { } perCommit ? $", {perCommit:0.0} changes/commit" : "")}");
             }
         }
 
@@ -148,6 +148,7 @@ internal sealed class FanoutScenario
             var subscribersPerTask = _received.Length / _tasks.Length;
             var expected = (long)changes * subscribersPerTask;
             var errors = 0L;
+            var commitsBefore = await _target.CommitsAsync();
             var cpuBefore = _target.Server.CpuSeconds();
             var waitBefore = _target.Server.RunQueueWaitSeconds();
             var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -167,8 +168,23 @@ internal sealed class FanoutScenario
                     Volatile.Write(ref _stepOf[task][k], stepIndex);
                     Volatile.Write(ref _sent[task], k + 1);
                     var (status, previous) = k % 2 == 0 ? ("paused", "running") : ("running", "paused");
+                    var sentAt = Stopwatch.GetTimestamp();
                     _drivers[task].InvokeAsync<TaskInfo>(nameof(ITaskHub.ChangeTaskStatus), _tasks[task], new ChangeTaskStatusCommand(status, previous))
-                        .ContinueWith(_ => Interlocked.Increment(ref errors), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        .ContinueWith(
+                            t =>
+                            {
+                                if (t.IsCompletedSuccessfully)
+                                {
+                                    step.Answer.RecordTicks(Stopwatch.GetTimestamp() - sentAt);
+                                }
+                                else
+                                {
+                                    Interlocked.Increment(ref errors);
+                                }
+                            },
+                            CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
                 }
 
                 sent.TrySetResult();
@@ -191,6 +207,7 @@ internal sealed class FanoutScenario
             var waited = _target.Server.RunQueueWaitSeconds() - waitBefore;
             var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
             var delivered = Interlocked.Read(ref step.Delivered);
+            var commits = await _target.CommitsAsync() - commitsBefore;
             var latency = step.Latency.Summary();
             var lost = expected - delivered;
             if (lost > expected / 100 || latency.P99 > 2000 || Interlocked.Read(ref errors) > 0)
@@ -213,7 +230,9 @@ internal sealed class FanoutScenario
                 delivered == 0 ? double.NaN : cpu / delivered * 1e6,
                 cpu / wall * 100,
                 waited / wall * 100,
-                generatorCpu / wall * 100);
+                generatorCpu / wall * 100,
+                step.Answer.Summary(),
+                commits == 0 ? null : changes / (double)commits);
         }
 
         public async ValueTask DisposeAsync()
@@ -225,6 +244,9 @@ internal sealed class FanoutScenario
     private sealed class StepState
     {
         public readonly Latency Latency = new();
+
+        /// <summary>The driver's wait for the answer to its change, from the actual send (queueing in the server included).</summary>
+        public readonly Latency Answer = new();
         public long Delivered;
     }
 }
@@ -244,7 +266,9 @@ internal sealed record FanoutStep(
     double CpuMicrosPerDelivery,
     double ServerCpuPercent,
     double ServerRunQueueWaitPercent,
-    double GeneratorCpuPercent);
+    double GeneratorCpuPercent,
+    LatencySummary ChangeAnswer,
+    double? ChangesPerCommit);
 
 internal static class Schedule
 {
