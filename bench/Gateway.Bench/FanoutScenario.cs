@@ -69,6 +69,8 @@ internal sealed class FanoutScenario
         private readonly StepState[] _steps = new StepState[256];
         private int _stepCount;
         private readonly Dictionary<string, int> _taskIndex;
+        private readonly CancellationTokenSource _stop = new();
+        private Task _heartbeats = Task.CompletedTask;
 
         private Side(HubTarget target, string[] tasks, HubConnection[] drivers, int subscribers, int maxChanges)
         {
@@ -117,7 +119,41 @@ internal sealed class FanoutScenario
                 }
             });
             await Task.WhenAll(connects);
+            side._heartbeats = Task.Run(() => side.HeartbeatLoopAsync(side._stop.Token));
             return side;
+        }
+
+        /// <summary>
+        /// Subscribers beat every 15 s like real clients (the gateway reaps a session silent for
+        /// Sessions:StaleTimeoutSeconds); drivers need not, every change counts as liveness.
+        /// </summary>
+        private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+        {
+            const int TicksPerInterval = 150; // 100 ms ticks: each subscriber once per 15 s
+            HubConnection[] all;
+            lock (_subscribers)
+            {
+                all = [.. _subscribers];
+            }
+
+            var perTick = Math.Max(1, (all.Length + TicksPerInterval - 1) / TicksPerInterval);
+            var next = 0;
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken))
+                {
+                    for (var i = 0; i < perTick; i++)
+                    {
+                        _ = all[next++ % all.Length].InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat), cancellationToken)
+                            .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed.
+            }
         }
 
         private void OnEvent(int subscriber, GatewayEvent e)
@@ -237,6 +273,9 @@ internal sealed class FanoutScenario
 
         public async ValueTask DisposeAsync()
         {
+            await _stop.CancelAsync();
+            await _heartbeats;
+            _stop.Dispose();
             await Task.WhenAll(_subscribers.Concat(_drivers).Select(c => c.DisposeAsync().AsTask()));
         }
     }
