@@ -129,7 +129,9 @@ internal static class Report
         Row(table, "all rows committed, ms after last connect", F(g.RowsCommittedAfterLastConnectMs ?? double.NaN, "0"), "-", "", "-", "");
         Row(table, "generator RSS KiB/connection", F((g.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), F((b.GeneratorRssBytesPerConnection ?? double.NaN) / 1024, "0.0"), "", "", "");
         results.Verdicts.Add(Check("c", "Gateway managed heap per connection <= 1.3 x B1's", "heap bytes/connection", g.HeapBytesPerConnection, b.HeapBytesPerConnection, r => r <= 1.3));
-        results.Verdicts.Add(Check("c", "Gateway RSS per connection <= 1.3 x B1's", "RSS bytes/connection", g.RssBytesPerConnection, b.RssBytesPerConnection, r => r <= 1.3));
+        results.Verdicts.Add(g.RssBytesPerConnection <= 0 || b.RssBytesPerConnection <= 0
+            ? new Verdict("c", "Gateway RSS per connection <= 1.3 x B1's (not measurable: RSS did not grow; use more connections)", "RSS bytes/connection", g.RssBytesPerConnection, b.RssBytesPerConnection, null, false)
+            : Check("c", "Gateway RSS per connection <= 1.3 x B1's", "RSS bytes/connection", g.RssBytesPerConnection, b.RssBytesPerConnection, r => r <= 1.3));
         results.Verdicts.Add(new Verdict("c", "every session row committed within 2 s of the last connect", "ms", g.RowsCommittedAfterLastConnectMs, null, null, g.RowsCommittedAfterLastConnectMs is <= 2000));
         results.Verdicts.Add(Check("c", "Gateway connects/s >= 0.8 x B1's", "connects/s", g.ConnectsPerSecond, b.ConnectsPerSecond, r => r >= 0.8));
 
