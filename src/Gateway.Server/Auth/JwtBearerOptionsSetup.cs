@@ -66,5 +66,10 @@ internal sealed class JwtBearerOptionsSetup : IConfigureNamedOptions<JwtBearerOp
 
             return Task.CompletedTask;
         };
+        options.Events.OnTokenValidated = context =>
+        {
+            context.Principal = LeanPrincipal.From(context.Principal!);
+            return Task.CompletedTask;
+        };
     }
 }

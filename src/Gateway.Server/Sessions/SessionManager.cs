@@ -307,10 +307,10 @@ internal sealed partial class SessionManager
 
     private static string? Truncate(string? value) => value is { Length: > 256 } ? value[..256] : value;
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Session {SessionId} opened: client {ClientId}, user {UserId}, {ConnectionType}/{Protocol}")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "Session {SessionId} opened: client {ClientId}, user {UserId}, {ConnectionType}/{Protocol}")]
     private partial void LogOpened(string sessionId, string clientId, string userId, string connectionType, string protocol);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Session {SessionId} closed: {Reason}")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "Session {SessionId} closed: {Reason}")]
     private partial void LogClosed(string sessionId, string reason);
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Connection refused, session {SessionId} of user {UserId}: {Reason}")]
