@@ -262,9 +262,13 @@ internal sealed class TaskService
             cancellationToken);
     }
 
+    /// <summary>Compiled once: every change of a task starts here, and EF's per-call query-cache lookup showed in profiles.</summary>
+    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<AgentTask?>> TaskById =
+        EF.CompileAsyncQuery((GatewayDbContext db, string id, CancellationToken _) => db.Tasks.FirstOrDefault(t => t.Id == id));
+
     private static async Task<AgentTask> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
     {
-        var task = await scope.Db.Tasks.FirstOrDefaultAsync(t => t.Id == id, cancellationToken) ?? throw new NotFoundException("task", id);
+        var task = await TaskById(scope.Db, id, cancellationToken) ?? throw new NotFoundException("task", id);
         if (!caller.IsAdmin && CreatorOf(task.Metadata) != caller.UserId)
         {
             throw new ForbiddenException($"task {id} was not created by {caller.UserId}; agents change their own tasks only");

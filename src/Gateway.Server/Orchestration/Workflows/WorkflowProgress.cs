@@ -1,3 +1,4 @@
+using Gateway.Data;
 using Gateway.Contracts;
 using Gateway.Data.Entities;
 using Gateway.Server.Events;
@@ -13,9 +14,18 @@ namespace Gateway.Server.Orchestration.Workflows;
 /// </summary>
 internal static class WorkflowProgress
 {
+    /// <summary>Compiled once: it runs on every status change of every task, in a workflow or not.</summary>
+    private static readonly Func<GatewayDbContext, string, IAsyncEnumerable<string>> WorkflowsOfTask =
+        EF.CompileAsyncQuery((GatewayDbContext db, string taskId) => db.WorkflowTasks.Where(link => link.TaskId == taskId).Select(link => link.WorkflowId));
+
     public static async Task EmitForTaskAsync(ChangeScope scope, string taskId, AgentTaskStatus newStatus, CancellationToken cancellationToken)
     {
-        var workflowIds = await scope.Db.WorkflowTasks.Where(link => link.TaskId == taskId).Select(link => link.WorkflowId).ToListAsync(cancellationToken);
+        var workflowIds = new List<string>();
+        await foreach (var workflowId in WorkflowsOfTask(scope.Db, taskId).WithCancellation(cancellationToken))
+        {
+            workflowIds.Add(workflowId);
+        }
+
         foreach (var workflowId in workflowIds)
         {
             await EmitAsync(scope, workflowId, cancellationToken, changedTask: (taskId, newStatus));
