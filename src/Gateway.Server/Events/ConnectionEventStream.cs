@@ -51,34 +51,31 @@ internal sealed partial class ConnectionEventStream
 
     public void Add(EventSubscription subscription) => _subscriptions[subscription.Id] = subscription;
 
-    public bool Remove(string subscriptionId) => _subscriptions.Remove(subscriptionId);
+    public IEnumerable<EventSubscription> Subscriptions => _subscriptions.Values;
+
+    /// <summary>The subscription removed, or null when the connection has none by that id.</summary>
+    public EventSubscription? Remove(string subscriptionId) => _subscriptions.Remove(subscriptionId, out var removed) ? removed : null;
 
     public bool Has(string subscriptionId) => _subscriptions.ContainsKey(subscriptionId);
 
-    public void Offer(EventLogEntry entry)
+    /// <summary>A live event for one of this connection's subscriptions (the index found it by subject).</summary>
+    public void Deliver(EventSubscription subscription, EventLogEntry entry)
     {
-        foreach (var subscription in _subscriptions.Values)
+        if (!subscription.Accepts(entry))
         {
-            if (!subscription.Matches(entry))
-            {
-                continue;
-            }
+            return;
+        }
 
-            if (subscription.HeldBack is { } heldBack)
-            {
-                heldBack.Add(entry);
-            }
-            else
-            {
-                Enqueue(subscription, entry);
-            }
+        if (subscription.HeldBack is { } heldBack)
+        {
+            heldBack.Add(entry);
+        }
+        else
+        {
+            Enqueue(subscription, entry);
         }
     }
 
-    /// <summary>
-    /// Queues a replayed event, waiting for room (outside the broadcaster's lock: while replaying, only the replaying
-    /// caller touches this subscription). False when the connection is gone.
-    /// </summary>
     public async Task<bool> EnqueueReplayedAsync(EventSubscription subscription, EventLogEntry entry, CancellationToken cancellationToken)
     {
         if (entry.Id <= subscription.LastQueuedId)

@@ -16,6 +16,7 @@ internal sealed class EventBroadcaster
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ConnectionEventStream> _streams = new(StringComparer.Ordinal);
+    private readonly SubscriptionIndex _index = new();
     private long _head;
 
     /// <summary>The id of the newest event published (or logged before this node started).</summary>
@@ -51,10 +52,7 @@ internal sealed class EventBroadcaster
             foreach (var entry in events.OrderBy(e => e.Id))
             {
                 _head = entry.Id;
-                foreach (var stream in _streams.Values)
-                {
-                    stream.Offer(entry);
-                }
+                _index.Offer(entry);
             }
         }
     }
@@ -79,6 +77,7 @@ internal sealed class EventBroadcaster
         lock (_gate)
         {
             stream.Add(subscription);
+            _index.Add(stream, subscription);
             return _head;
         }
     }
@@ -96,7 +95,13 @@ internal sealed class EventBroadcaster
     {
         lock (_gate)
         {
-            return _streams.TryGetValue(connectionId, out var stream) && stream.Remove(subscriptionId);
+            if (!_streams.TryGetValue(connectionId, out var stream) || stream.Remove(subscriptionId) is not { } removed)
+            {
+                return false;
+            }
+
+            _index.Remove(stream, removed);
+            return true;
         }
     }
 
@@ -105,7 +110,13 @@ internal sealed class EventBroadcaster
         ConnectionEventStream? stream;
         lock (_gate)
         {
-            _streams.Remove(connectionId, out stream);
+            if (_streams.Remove(connectionId, out stream))
+            {
+                foreach (var subscription in stream.Subscriptions)
+                {
+                    _index.Remove(stream, subscription);
+                }
+            }
         }
 
         stream?.Complete();

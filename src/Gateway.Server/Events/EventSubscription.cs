@@ -31,9 +31,12 @@ internal sealed class EventSubscription
     /// <summary>The newest id handed to the connection's queue; guarded by the broadcaster's lock once live.</summary>
     public long LastQueuedId { get; set; }
 
+    /// <summary>The type and priority filters; live events reach a subscription through the <see cref="SubscriptionIndex"/>, which matched the subject.</summary>
+    public bool Accepts(EventLogEntry entry) => entry.Priority >= MinPriority && (_types is null || _types.Contains(entry.EventType));
+
+    /// <summary>Filters and subject together: replay reads the log by position and checks each event here.</summary>
     public bool Matches(EventLogEntry entry) =>
-        entry.Priority >= MinPriority
-        && (_types is null || _types.Contains(entry.EventType))
+        Accepts(entry)
         && Scope switch
         {
             SubscriptionScopes.All => true,

@@ -280,6 +280,33 @@ public sealed class EventStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_subscriptions_to_one_subject_are_routed_apart_and_an_unsubscribed_one_gets_nothing_more()
+    {
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
+        await using var leaving = await ConnectAsync("leaver", GatewayRoles.Dashboard);
+        var first = (await TasksApiTests.CreateAsync(Agent, "first")).GetProperty("id").GetString()!;
+        var second = (await TasksApiTests.CreateAsync(Agent, "second")).GetProperty("id").GetString()!;
+        var dropped = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, first));
+        var kept = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, first));
+        var other = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, second));
+        await leaving.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.Task, first));
+
+        Assert.True(await dashboard.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), dropped.SubscriptionId));
+        await leaving.DisposeAsync();
+        (await TasksApiTests.ChangeStatusAsync(Agent, first, new { status = "running" })).Dispose();
+        (await TasksApiTests.ChangeStatusAsync(Agent, second, new { status = "running" })).Dispose();
+        await dashboard.WaitForAsync(LoggedIds()[^1]);
+        await Task.Delay(200);
+
+        GatewayEvent[] Of(SubscriptionAck ack) => dashboard.Received.Where(e => e.SubscriptionId == ack.SubscriptionId).ToArray();
+        Assert.Empty(Of(dropped));
+        Assert.Equal(LoggedIds($"task_id = '{first}' AND id > {kept.HeadEventId}"), Of(kept).Select(e => e.Id));
+        Assert.Equal(LoggedIds($"task_id = '{second}' AND id > {other.HeadEventId}"), Of(other).Select(e => e.Id));
+        Assert.NotEmpty(Of(kept));
+        Assert.NotEmpty(Of(other));
+    }
+
+    [Fact]
     public async Task Bad_subscriptions_get_coded_hub_errors_and_the_connection_stays_open()
     {
         await using var agent = await ConnectAsync("agent-1", GatewayRoles.Agent);
