@@ -106,8 +106,11 @@ internal sealed class FanoutScenario
                     var task = subscriber % tasks.Length;
                     var connection = await target.ConnectAsync(c => c.On<GatewayEvent>(
                         nameof(IGatewayClient.EventReceived), e => side.OnEvent(subscriber, e)));
+                    // A fixed subscription id per kind of subscription, as the dashboard and GatewayClient choose them:
+                    // the gateway then serialises each event once for all its subscribers.
                     await connection.InvokeAsync<SubscriptionAck>(
-                        nameof(IEventSubscriptionHub.Subscribe), new SubscriptionRequest(SubscriptionScopes.Task, tasks[task], Types: [EventTypes.TaskStatus]));
+                        nameof(IEventSubscriptionHub.Subscribe),
+                        new SubscriptionRequest(SubscriptionScopes.Task, tasks[task], Types: [EventTypes.TaskStatus], SubscriptionId: "task-status"));
                     lock (side._subscribers)
                     {
                         side._subscribers.Add(connection);

@@ -39,17 +39,42 @@ public sealed partial class GatewayClient
     /// is older than its log, <paramref name="onReset"/> runs (reload your state) and the subscription continues live.
     /// Handlers run one at a time on the client's event task.
     /// </summary>
+    /// <summary>
+    /// An id derived from what the subscription follows (scope, subject, filters), the same in every client, with a
+    /// suffix only when this client already follows the same thing. Every client following one task the same way then
+    /// gets byte-identical events, which the gateway serialises once for all of them instead of once per client.
+    /// Called under the lock.
+    /// </summary>
+    private string DerivedSubscriptionId(SubscriptionRequest request)
+    {
+        var shape = string.Join(
+            '\n',
+            request.Scope,
+            request.Id ?? string.Empty,
+            request.MinPriority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            string.Join(',', (request.Types ?? []).Order(StringComparer.Ordinal)));
+        var derived = "s-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(shape)))[..24];
+        var id = derived;
+        for (var n = 2; _subscriptions.ContainsKey(id); n++)
+        {
+            id = $"{derived}-{n}";
+        }
+
+        return id;
+    }
+
     public async Task<GatewaySubscription> SubscribeAsync(
         SubscriptionRequest request, Func<GatewayEvent, Task> onEvent, Func<SubscriptionAck, Task>? onReset = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onEvent);
-        var subscription = new GatewaySubscription(request.SubscriptionId ?? Guid.NewGuid().ToString("N"), request, onEvent, onReset)
-        {
-            LastEventId = request.AfterEventId,
-        };
+        GatewaySubscription subscription;
         lock (_gate)
         {
+            subscription = new GatewaySubscription(request.SubscriptionId ?? DerivedSubscriptionId(request), request, onEvent, onReset)
+            {
+                LastEventId = request.AfterEventId,
+            };
             _eventRegistration ??= On<GatewayEvent>(nameof(IGatewayClient.EventReceived), DispatchEventAsync);
             _subscriptions[subscription.Id] = subscription;
         }

@@ -14,9 +14,10 @@ namespace Gateway.Server.Events;
 internal sealed partial class ConnectionEventStream
 {
     private readonly Dictionary<string, EventSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly Channel<(string SubscriptionId, EventLogEntry Entry)> _queue;
+    private readonly Channel<QueuedEvent> _queue;
     private readonly string _connectionId;
     private readonly IGatewayClient _client;
+    private readonly HubConnectionContext? _connection;
     private readonly RealtimeStats _stats;
     private readonly Action _overflow;
     private readonly Metrics.GatewayMetrics _metrics;
@@ -26,6 +27,7 @@ internal sealed partial class ConnectionEventStream
 
     public ConnectionEventStream(
         string connectionId,
+        HubConnectionContext? connection,
         int capacity,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
@@ -40,10 +42,11 @@ internal sealed partial class ConnectionEventStream
         // One typed proxy for the connection's lifetime rather than one per event (it only names the connection;
         // the lifetime manager resolves it at each send).
         _client = hub.Clients.Client(connectionId);
+        _connection = connection;
         _stats = stats;
         _overflow = overflow;
         _logger = logger;
-        _queue = Channel.CreateBounded<(string, EventLogEntry)>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _queue = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _ = Task.Run(SendLoopAsync);
     }
 
@@ -59,7 +62,7 @@ internal sealed partial class ConnectionEventStream
     public bool Has(string subscriptionId) => _subscriptions.ContainsKey(subscriptionId);
 
     /// <summary>A live event for one of this connection's subscriptions (the index found it by subject).</summary>
-    public void Deliver(EventSubscription subscription, EventLogEntry entry)
+    public void Deliver(EventSubscription subscription, EventLogEntry entry, SharedEventMessages messages)
     {
         if (!subscription.Accepts(entry))
         {
@@ -72,7 +75,7 @@ internal sealed partial class ConnectionEventStream
         }
         else
         {
-            Enqueue(subscription, entry);
+            Enqueue(subscription, entry, messages);
         }
     }
 
@@ -85,7 +88,7 @@ internal sealed partial class ConnectionEventStream
 
         try
         {
-            await _queue.Writer.WriteAsync((subscription.Id, entry), cancellationToken);
+            await _queue.Writer.WriteAsync(new QueuedEvent(subscription.Id, entry, null), cancellationToken);
         }
         catch (ChannelClosedException)
         {
@@ -100,7 +103,7 @@ internal sealed partial class ConnectionEventStream
     {
         foreach (var entry in subscription.HeldBack ?? [])
         {
-            Enqueue(subscription, entry);
+            Enqueue(subscription, entry, null);
         }
 
         subscription.HeldBack = null;
@@ -108,7 +111,8 @@ internal sealed partial class ConnectionEventStream
 
     public void Complete() => _queue.Writer.TryComplete();
 
-    private void Enqueue(EventSubscription subscription, EventLogEntry entry)
+    /// <param name="messages">Live events: the shared pre-serialised messages; null for held-back ones (serialised here).</param>
+    private void Enqueue(EventSubscription subscription, EventLogEntry entry, SharedEventMessages? messages)
     {
         // The one guard against a repeat: replay and held-back events can overlap at the seam.
         if (entry.Id <= subscription.LastQueuedId)
@@ -116,7 +120,8 @@ internal sealed partial class ConnectionEventStream
             return;
         }
 
-        if (!_queue.Writer.TryWrite((subscription.Id, entry)))
+        var shared = _connection is not null ? messages?.For(subscription.Id) : null;
+        if (!_queue.Writer.TryWrite(new QueuedEvent(subscription.Id, entry, shared)))
         {
             if (!_overflowed)
             {
@@ -133,12 +138,19 @@ internal sealed partial class ConnectionEventStream
 
     private async Task SendLoopAsync()
     {
-        await foreach (var (subscriptionId, entry) in _queue.Reader.ReadAllAsync())
+        await foreach (var (subscriptionId, entry, shared) in _queue.Reader.ReadAllAsync())
         {
             try
             {
-                await _client.EventReceived(new GatewayEvent(
-                    subscriptionId, entry.Id, entry.EventType, entry.Priority, entry.TaskId, entry.WorkflowId, entry.ExecutionId, entry.Payload, entry.CreatedAt));
+                if (shared is not null)
+                {
+                    await _connection!.WriteAsync(shared);
+                }
+                else
+                {
+                    await _client.EventReceived(SharedEventMessages.EventOf(subscriptionId, entry));
+                }
+
                 _stats.MessagesSent(1);
                 _metrics.EventDelivered(_time.GetUtcNow().UtcDateTime - entry.CreatedAt);
             }
@@ -156,4 +168,7 @@ internal sealed partial class ConnectionEventStream
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Sending an event to connection {ConnectionId} failed")]
     private partial void LogSendFailed(Exception exception, string connectionId);
+
+    /// <param name="Shared">The live event's message shared with other connections, or null to serialise it here.</param>
+    private readonly record struct QueuedEvent(string SubscriptionId, EventLogEntry Entry, SerializedHubMessage? Shared);
 }

@@ -17,6 +17,7 @@ internal sealed class EventBroadcaster
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ConnectionEventStream> _streams = new(StringComparer.Ordinal);
     private readonly SubscriptionIndex _index = new();
+    private readonly SharedEventMessages _messages = new();
     private long _head;
 
     /// <summary>The id of the newest event published (or logged before this node started).</summary>
@@ -52,7 +53,8 @@ internal sealed class EventBroadcaster
             foreach (var entry in events.OrderBy(e => e.Id))
             {
                 _head = entry.Id;
-                _index.Offer(entry);
+                _messages.Begin(entry);
+                _index.Offer(entry, _messages);
             }
         }
     }

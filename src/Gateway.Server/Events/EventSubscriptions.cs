@@ -47,7 +47,10 @@ internal sealed partial class EventSubscriptions
         Validate(context, request);
         var stream = _broadcaster.StreamOf(
             context.ConnectionId,
-            () => new ConnectionEventStream(context.ConnectionId, _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, context.Abort, _logger));
+            () => new ConnectionEventStream(
+                context.ConnectionId,
+                context.Items[ProtocolCapturingHubLifetimeManager<GatewayHub>.ConnectionItem] as HubConnectionContext,
+                _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, context.Abort, _logger));
         if (stream.Count >= _options.MaxSubscriptionsPerConnection)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");

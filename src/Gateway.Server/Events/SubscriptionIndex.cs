@@ -32,15 +32,15 @@ internal sealed class SubscriptionIndex
     }
 
     /// <summary>Hands the event to every subscription whose subject it concerns; each checks its own type and priority filters.</summary>
-    public void Offer(EventLogEntry entry)
+    public void Offer(EventLogEntry entry, SharedEventMessages messages)
     {
-        Deliver(_everything, entry);
-        Deliver(SubjectFollowers(SubscriptionScopes.Task, entry.TaskId), entry);
-        Deliver(SubjectFollowers(SubscriptionScopes.Workflow, entry.WorkflowId), entry);
-        Deliver(SubjectFollowers(SubscriptionScopes.ToolExecution, entry.ExecutionId), entry);
+        Deliver(_everything, entry, messages);
+        Deliver(SubjectFollowers(SubscriptionScopes.Task, entry.TaskId), entry, messages);
+        Deliver(SubjectFollowers(SubscriptionScopes.Workflow, entry.WorkflowId), entry, messages);
+        Deliver(SubjectFollowers(SubscriptionScopes.ToolExecution, entry.ExecutionId), entry, messages);
     }
 
-    private static void Deliver(List<Entry>? followers, EventLogEntry entry)
+    private static void Deliver(List<Entry>? followers, EventLogEntry entry, SharedEventMessages messages)
     {
         if (followers is null)
         {
@@ -49,7 +49,7 @@ internal sealed class SubscriptionIndex
 
         foreach (var (stream, subscription) in followers)
         {
-            stream.Deliver(subscription, entry);
+            stream.Deliver(subscription, entry, messages);
         }
     }
 

@@ -5,12 +5,16 @@ namespace Gateway.Server.Hubs;
 /// <summary>
 /// Decorates the real lifetime manager (in-memory now, Redis when scaled out) to record each connection's hub
 /// protocol in its items: the hub's <see cref="HubCallerContext"/> does not expose the protocol, and the session
-/// row must say whether the client speaks JSON or MessagePack. Everything else is forwarded unchanged.
+/// row must say whether the client speaks JSON or MessagePack; and the connection itself, which the event streams
+/// write shared pre-serialised messages to. Everything else is forwarded unchanged.
 /// </summary>
 internal sealed class ProtocolCapturingHubLifetimeManager<THub> : HubLifetimeManager<THub>
     where THub : Hub
 {
     public const string ProtocolItem = "gateway.protocol";
+
+    /// <summary>The connection itself, so event streams can write a message serialised once for many connections.</summary>
+    public const string ConnectionItem = "gateway.connection";
 
     private readonly HubLifetimeManager<THub> _inner;
 
@@ -22,6 +26,7 @@ internal sealed class ProtocolCapturingHubLifetimeManager<THub> : HubLifetimeMan
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         connection.Items[ProtocolItem] = connection.Protocol.Name;
+        connection.Items[ConnectionItem] = connection;
         return _inner.OnConnectedAsync(connection);
     }
 
