@@ -79,6 +79,10 @@ internal sealed partial class ConnectionEventStream
         }
     }
 
+    /// <summary>
+    /// Queues a replayed event, waiting for room (outside the broadcaster's lock: while replaying, only the replaying
+    /// caller touches this subscription). False when the connection is gone.
+    /// </summary>
     public async Task<bool> EnqueueReplayedAsync(EventSubscription subscription, EventLogEntry entry, CancellationToken cancellationToken)
     {
         if (entry.Id <= subscription.LastQueuedId)

@@ -16,6 +16,9 @@ internal sealed partial class SessionManager
 {
     private const int MaxClientIdLength = 128;
 
+    /// <summary>Below the longest period a timer accepts (2^32 - 2 ms).</summary>
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(49);
+
     private readonly LiveConnections _live;
     private readonly SessionWriter _writer;
     private readonly SessionEvents _events;
@@ -169,27 +172,48 @@ internal sealed partial class SessionManager
             return null;
         }
 
-        var due = expiry - _time.GetUtcNow();
         return _time.CreateTimer(
             static state =>
             {
-                var (manager, expiring) = ((SessionManager, LiveConnection))state!;
-                if (expiring.TrySetCloseReason(CloseReasons.TokenExpired))
-                {
-                    _ = manager.NotifyAndAbortAsync(
-                        expiring, new ConnectionClosing(HubErrorCodes.TokenExpired, "the access token expired; reconnect with a fresh one", Reconnect: true));
-                }
+                var (manager, expiring, at) = ((SessionManager, LiveConnection, DateTimeOffset))state!;
+                manager.OnTokenExpiryTimer(expiring, at);
             },
-            (this, connection),
-            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            (this, connection, expiry),
+            DueUntil(expiry),
             Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>A timer fires at most ~49.7 days ahead; a longer-lived token's timer is armed again until the expiry.</summary>
+    private void OnTokenExpiryTimer(LiveConnection connection, DateTimeOffset expiry)
+    {
+        if (expiry > _time.GetUtcNow())
+        {
+            connection.TokenExpiry?.Change(DueUntil(expiry), Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (connection.TrySetCloseReason(CloseReasons.TokenExpired))
+        {
+            _ = NotifyAndAbortAsync(
+                connection, new ConnectionClosing(HubErrorCodes.TokenExpired, "the access token expired; reconnect with a fresh one", Reconnect: true));
+        }
+    }
+
+    private TimeSpan DueUntil(DateTimeOffset expiry)
+    {
+        var due = expiry - _time.GetUtcNow();
+        return due <= TimeSpan.Zero ? TimeSpan.Zero : due < MaxTimerDue ? due : MaxTimerDue;
+    }
+
     private static DateTimeOffset? ExpiryOf(HubCallerContext context) =>
-        context.User?.FindFirst("exp")?.Value is { } exp
+        context.User?.FindFirst(Auth.GatewayClaimTypes.Expires)?.Value is { } exp
         && long.TryParse(exp, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+        && seconds <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
+
+    /// <summary>An <c>exp</c> past year 9999 is a token that never expires (the validator clamps it the same way).</summary>
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     /// <summary>Tells a client whose row the reaper already closed, then aborts it.</summary>
     public void AbortReaped(string sessionId)

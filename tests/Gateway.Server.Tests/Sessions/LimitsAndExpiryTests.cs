@@ -117,6 +117,20 @@ public sealed class LimitsAndExpiryTests
     }
 
     [Fact]
+    public async Task A_token_valid_for_a_year_connects_and_stays_connected()
+    {
+        // The expiry timer cannot be armed further than ~49.7 days ahead (a timer's limit); longer tokens must still connect.
+        using var server = new GatewayTestServer();
+        await using var client = server.CreateClient(GatewayTestServer.Token("patient", TimeSpan.FromDays(365), GatewayRoles.Agent));
+        var established = await client.StartAsync();
+
+        await client.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat)).WaitAsync(TestHubConnections.Timeout);
+
+        Assert.Equal(HubConnectionState.Connected, client.Connection.State);
+        Assert.Equal(1L, SessionLifecycleTests.SessionState(server.Database, established.SessionId).IsActive);
+    }
+
+    [Fact]
     public async Task No_token_and_an_expired_token_cannot_connect()
     {
         using var server = new GatewayTestServer();
