@@ -15,6 +15,13 @@ dotnet build bench/Gateway.Bench.Baselines/Gateway.Bench.Baselines.csproj -c Rel
 dotnet build bench/Gateway.Bench.Probe/Gateway.Bench.Probe.csproj -c Release -nologo -v quiet >&2
 dotnet build bench/Gateway.Bench/Gateway.Bench.csproj -c Release -nologo -v quiet >&2
 
+# Pinned to one core, a .NET process sees a one-CPU machine and multiplies tiered compilation's call-counting delay by
+# 10 (TC_DelaySingleProcMultiplier): every new tier-0 method restarts a 1 s wait, so a busy server with many code paths
+# runs unoptimised code for minutes (scenario d measured 832 µs per change pinned, 259 µs with the multiplier at 1).
+# The two-core machines the targets are for never apply it; set it to 1 for every process of the run (servers,
+# baselines and generator alike, inherited from here).
+export DOTNET_TC_DelaySingleProcMultiplier=1
+
 # Server on cpu 0, generator on cpu 1 (with two or more cores and taskset); otherwise both unpinned.
 CORES="$(nproc --all 2>/dev/null || echo 1)"
 PIN=()

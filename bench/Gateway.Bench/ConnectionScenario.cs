@@ -20,18 +20,32 @@ internal static class ConnectionScenario
     {
         var n = options.Connections;
 
-        // Warm-up, not measured: the first connects JIT the server's whole connect path (auth, session, hub), and on
-        // one core the tier-1 recompilation of that path takes a while; heartbeats likewise. Then let it settle.
-        for (var round = 0; round < WarmUpRounds; round++)
-        {
-            var warmUp = await Task.WhenAll(Enumerable.Range(0, options.ConnectsInFlight).Select(_ => target.ConnectAsync()));
-            foreach (var connection in warmUp)
+        // Warm-up, not measured: the first connects JIT the server's whole connect path (auth, session, hub), and the
+        // tier-1 recompilation of that path takes seconds of load; heartbeats likewise. Rounds of connect, beat, close
+        // until the server's JIT settles; then let it settle.
+        var warmUpLine = await WarmUp.UntilJitSettlesAsync(
+            target.Server,
+            async window =>
             {
-                await connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
-            }
+                var connects = 0L;
+                var clock = Stopwatch.StartNew();
+                do
+                {
+                    var warmUp = await Task.WhenAll(Enumerable.Range(0, options.ConnectsInFlight).Select(_ => target.ConnectAsync()));
+                    foreach (var connection in warmUp)
+                    {
+                        await connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
+                    }
 
-            await Task.WhenAll(warmUp.Select(c => c.DisposeAsync().AsTask()));
-        }
+                    await Task.WhenAll(warmUp.Select(c => c.DisposeAsync().AsTask()));
+                    connects += warmUp.Length;
+                }
+                while (clock.Elapsed < window);
+                return connects;
+            },
+            minSeconds: options.Quick ? 1 : 3,
+            maxSeconds: options.Quick ? 5 : 20);
+        Console.Error.WriteLine($"  c: {target.Name,-7} {warmUpLine} (connects; not reported)");
 
         if (target.IsGateway)
         {

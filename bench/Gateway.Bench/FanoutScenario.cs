@@ -18,8 +18,8 @@ internal sealed class FanoutScenario
 
     public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, HubTarget gateway, HubTarget baseline)
     {
-        var warmUpSeconds = options.Quick ? 2 : 5;
-        var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) + WarmUpRate * warmUpSeconds) / options.Groups + 16;
+        var maxWarmUpSeconds = options.Quick ? 5 : 30;
+        var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) + WarmUpRate * (maxWarmUpSeconds + 1)) / options.Groups + 16;
         var sides = new List<Side>();
         foreach (var target in new[] { gateway, baseline })
         {
@@ -29,10 +29,14 @@ internal sealed class FanoutScenario
 
         foreach (var side in sides)
         {
-            // JIT and tiering (on one core, tier-1 code for the hot path takes seconds of load), connection buffers,
-            // SQLite's page cache: the first changes are slow everywhere; not measured.
-            var warmUp = await side.RunStepAsync(options, WarmUpRate, warmUpSeconds);
-            Console.Error.WriteLine($"  a: {warmUp.System,-7} warm-up {WarmUpRate}/s for {warmUpSeconds} s: p99 {warmUp.Latency.P99:0.0} ms (not reported)");
+            // JIT and tiering (tier-1 code for the hot path takes seconds of load), connection buffers, SQLite's page
+            // cache: the first changes are slow everywhere; not measured. Steps of 1 s until the server's JIT settles.
+            var warmUp = await WarmUp.UntilJitSettlesAsync(
+                side.Server,
+                async window => (long)(await side.RunStepAsync(options, WarmUpRate, window.TotalSeconds)).DeliveriesPerSecond,
+                minSeconds: options.Quick ? 2 : 5,
+                maxSeconds: maxWarmUpSeconds);
+            Console.Error.WriteLine($"  a: {side.Name,-7} {WarmUpRate}/s {warmUp} (deliveries/s; not reported)");
             side.Saturated = false;
         }
 
@@ -86,6 +90,10 @@ internal sealed class FanoutScenario
         }
 
         public bool Saturated { get; set; }
+
+        public string Name => _target.Name;
+
+        public ServerProcess Server => _target.Server;
 
         public static async Task<Side> StartAsync(BenchOptions options, HubTarget target, int maxChanges)
         {

@@ -200,6 +200,19 @@ internal sealed class ServerProcess : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>Methods the server's JIT has compiled so far, all tiers (written by the probe every 250 ms; 0 before).</summary>
+    public long JitCompiledMethods()
+    {
+        try
+        {
+            return long.TryParse(File.ReadAllText(_probeResponse + ".jit").Trim(), CultureInfo.InvariantCulture, out var count) ? count : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Managed heap after a full blocking GC in the server (bytes), through the probe startup hook.</summary>
     public async Task<long> ManagedHeapAfterGcAsync()
     {

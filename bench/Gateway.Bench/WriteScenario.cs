@@ -28,8 +28,13 @@ internal static class WriteScenario
         var running = new bool[drivers.Length];
         Array.Fill(running, true);
 
-        // Warm-up (JIT and tiering of the change path), then the measured run.
-        await DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.Quick ? 1 : 2), new Latency());
+        // Warm-up until the server's JIT has settled on the change path, then the measured run.
+        var warmUp = await WarmUp.UntilJitSettlesAsync(
+            gateway.Server,
+            async window => (await DriveAsync(drivers, tasks, running, window, new Latency())).Changes,
+            minSeconds: options.Quick ? 1 : 3,
+            maxSeconds: options.Quick ? 5 : 30);
+        Console.Error.WriteLine($"  d: Gateway {warmUp}");
         var commitsBefore = await gateway.CommitsAsync();
         var cpuBefore = gateway.Server.CpuSeconds();
         var latency = new Latency();

@@ -6,6 +6,7 @@ namespace Gateway.Testing;
 /// <summary>
 /// A TCP forwarder on 127.0.0.1 between a client and a server, to cut every open connection at once: a real
 /// transport failure, as a network drop gives, while the server stays up. New connections are forwarded again.
+/// <see cref="StallTowardClients"/> stops passing the server's bytes on, as a client that stops reading does.
 /// </summary>
 public sealed class LoopbackProxy : IAsyncDisposable
 {
@@ -15,6 +16,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
     private readonly List<TcpClient> _open = [];
     private readonly Lock _gate = new();
     private readonly Task _accepting;
+    private TaskCompletionSource _flowing = NewFlowing(open: true);
 
     public LoopbackProxy(Uri target)
     {
@@ -30,6 +32,40 @@ public sealed class LoopbackProxy : IAsyncDisposable
     {
         get => Volatile.Read(ref _target);
         set => Volatile.Write(ref _target, value);
+    }
+
+    /// <summary>
+    /// Stops forwarding what servers send until <see cref="ResumeTowardClients"/>: the server's socket buffers then
+    /// fill and its writes wait, as with a client that no longer reads. Requests still flow to the server.
+    /// </summary>
+    public void StallTowardClients()
+    {
+        lock (_gate)
+        {
+            if (_flowing.Task.IsCompleted)
+            {
+                _flowing = NewFlowing(open: false);
+            }
+        }
+    }
+
+    public void ResumeTowardClients()
+    {
+        lock (_gate)
+        {
+            _flowing.TrySetResult();
+        }
+    }
+
+    private static TaskCompletionSource NewFlowing(bool open)
+    {
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (open)
+        {
+            flowing.SetResult();
+        }
+
+        return flowing;
     }
 
     /// <summary>Closes every forwarded connection (both sides) and returns how many there were.</summary>
@@ -88,7 +124,9 @@ public sealed class LoopbackProxy : IAsyncDisposable
                 return;
             }
 
-            var outbound = new TcpClient();
+            // A small receive buffer toward the server, so that a stall backs up into the server after kilobytes,
+            // not after the megabytes loopback autotuning would take.
+            var outbound = new TcpClient { ReceiveBufferSize = 16 * 1024 };
             try
             {
                 var target = Target;
@@ -107,25 +145,41 @@ public sealed class LoopbackProxy : IAsyncDisposable
                 _open.Add(outbound);
             }
 
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+            _ = PumpAsync(inbound, outbound, towardClient: false);
+            _ = PumpAsync(outbound, inbound, towardClient: true);
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool towardClient)
     {
         var buffer = new byte[16 * 1024];
         try
         {
             var source = from.GetStream();
             var sink = to.GetStream();
-            int read;
-            while ((read = await source.ReadAsync(buffer)) > 0)
+            while (true)
             {
+                if (towardClient)
+                {
+                    Task flowing;
+                    lock (_gate)
+                    {
+                        flowing = _flowing.Task;
+                    }
+
+                    await flowing.WaitAsync(_stopping.Token);
+                }
+
+                var read = await source.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+
                 await sink.WriteAsync(buffer.AsMemory(0, read));
             }
         }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or SocketException or InvalidOperationException or OperationCanceledException)
         {
             // One side was cut: cut the other.
         }

@@ -44,6 +44,15 @@ public sealed class TemporarySqliteFile : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a scalar query on a fresh connection and returns its text (null for NULL or no row).</summary>
+    public string? QueryString(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar() is { } value and not DBNull ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
     /// <summary>Applies the orchestrator's seven migrations from the repository with Gateway's runner.</summary>
     public async Task<SqliteConnection> OpenMigratedAsync(CancellationToken cancellationToken = default)
     {

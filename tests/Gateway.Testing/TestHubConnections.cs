@@ -10,11 +10,20 @@ public static class TestHubConnections
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>A hub connection, not started, that records connection.established and connection.closing.</summary>
+    /// <summary>
+    /// A hub connection, not started, that records connection.established and connection.closing;
+    /// <paramref name="through"/> is a proxy's address to connect through (e.g. a <see cref="LoopbackProxy"/>).
+    /// </summary>
     public static TestHubClient CreateClient(
-        this GatewayTestServer server, string? token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, string? clientId = null)
+        this GatewayTestServer server,
+        string? token,
+        HttpTransportType transport = HttpTransportType.WebSockets,
+        bool messagePack = false,
+        string? clientId = null,
+        Uri? through = null)
     {
-        var url = clientId is null ? server.HubUrl : new Uri(server.HubUrl + "?clientId=" + Uri.EscapeDataString(clientId));
+        var hub = through is null ? server.HubUrl : new Uri(through, server.HubUrl.AbsolutePath);
+        var url = clientId is null ? hub : new Uri(hub + "?clientId=" + Uri.EscapeDataString(clientId));
         var builder = new HubConnectionBuilder().WithUrl(url, transport, options =>
         {
             if (token is not null)

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Gateway.Contracts;
 using Gateway.Data.Entities;
 using Gateway.Server.Hubs;
@@ -8,13 +7,22 @@ using Microsoft.AspNetCore.SignalR;
 namespace Gateway.Server.Events;
 
 /// <summary>
-/// The events on their way to one connection: a bounded queue and one send loop, so what is queued in order is
-/// sent in order. <see cref="Offer"/>, <see cref="Add"/> and <see cref="GoLive"/> run under the broadcaster's lock.
+/// The events on their way to one connection, in order. A live event for an idle connection is written at once, on
+/// the publishing thread, as SignalR writes a group message (the write only fills the connection's pipe; the
+/// transport sends it); while a write is still in flight the next events wait in a bounded queue that one drain loop
+/// empties, so what is queued in order is sent in order. <see cref="Deliver"/>, <see cref="Add"/> and
+/// <see cref="GoLive"/> run under the broadcaster's lock; the queue has its own.
 /// </summary>
+/// <remarks>
+/// Before, every event went through a channel and a send loop per connection: one thread-pool hop per delivery, and
+/// about 4 % of the server's CPU in scenario a of the benchmarks at 30,000 deliveries/s (bench/README.md).
+/// </remarks>
 internal sealed partial class ConnectionEventStream
 {
     private readonly Dictionary<string, EventSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly Channel<QueuedEvent> _queue;
+    private readonly Lock _queueGate = new();
+    private readonly Queue<QueuedEvent> _queue = new();
+    private readonly int _capacity;
     private readonly string _connectionId;
     private readonly IGatewayClient _client;
     private readonly HubConnectionContext? _connection;
@@ -24,6 +32,12 @@ internal sealed partial class ConnectionEventStream
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private bool _overflowed;
+
+    // Guarded by _queueGate: a write is in flight or the drain loop runs (new events queue behind it); the
+    // connection is gone; a replay waiting for room in the queue.
+    private bool _sending;
+    private bool _completed;
+    private TaskCompletionSource? _room;
 
     public ConnectionEventStream(
         string connectionId,
@@ -43,11 +57,10 @@ internal sealed partial class ConnectionEventStream
         // the lifetime manager resolves it at each send).
         _client = hub.Clients.Client(connectionId);
         _connection = connection;
+        _capacity = capacity;
         _stats = stats;
         _overflow = overflow;
         _logger = logger;
-        _queue = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        _ = Task.Run(SendLoopAsync);
     }
 
     public int Count => _subscriptions.Count;
@@ -90,13 +103,34 @@ internal sealed partial class ConnectionEventStream
             return true;
         }
 
-        try
+        var item = new QueuedEvent(subscription.Id, entry, null);
+        while (true)
         {
-            await _queue.Writer.WriteAsync(new QueuedEvent(subscription.Id, entry, null), cancellationToken);
-        }
-        catch (ChannelClosedException)
-        {
-            return false;
+            Task room;
+            lock (_queueGate)
+            {
+                if (_completed)
+                {
+                    return false;
+                }
+
+                if (!_sending || _queue.Count < _capacity)
+                {
+                    room = Task.CompletedTask;
+                }
+                else
+                {
+                    _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    room = _room.Task;
+                }
+            }
+
+            if (room.IsCompleted && TrySend(item))
+            {
+                break;
+            }
+
+            await room.WaitAsync(cancellationToken);
         }
 
         subscription.LastQueuedId = entry.Id;
@@ -113,7 +147,17 @@ internal sealed partial class ConnectionEventStream
         subscription.HeldBack = null;
     }
 
-    public void Complete() => _queue.Writer.TryComplete();
+    /// <summary>The connection is gone: nothing more is sent, queued events are dropped, a waiting replay ends.</summary>
+    public void Complete()
+    {
+        lock (_queueGate)
+        {
+            _completed = true;
+            _queue.Clear();
+            _room?.TrySetResult();
+            _room = null;
+        }
+    }
 
     /// <param name="messages">Live events: the shared pre-serialised messages; null for held-back ones (serialised here).</param>
     private void Enqueue(EventSubscription subscription, EventLogEntry entry, SharedEventMessages? messages)
@@ -125,7 +169,7 @@ internal sealed partial class ConnectionEventStream
         }
 
         var shared = _connection is not null ? messages?.For(subscription.Id) : null;
-        if (!_queue.Writer.TryWrite(new QueuedEvent(subscription.Id, entry, shared)))
+        if (!TrySend(new QueuedEvent(subscription.Id, entry, shared)))
         {
             if (!_overflowed)
             {
@@ -140,31 +184,145 @@ internal sealed partial class ConnectionEventStream
         subscription.LastQueuedId = entry.Id;
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// Writes the event now when nothing is in flight, else queues it behind what is. False when the queue is full.
+    /// </summary>
+    private bool TrySend(QueuedEvent item)
     {
-        await foreach (var (subscriptionId, entry, shared) in _queue.Reader.ReadAllAsync())
+        lock (_queueGate)
+        {
+            if (_completed)
+            {
+                // The connection is going away; its client resumes from its last id.
+                return true;
+            }
+
+            if (_sending)
+            {
+                if (_queue.Count >= _capacity)
+                {
+                    return false;
+                }
+
+                _queue.Enqueue(item);
+                return true;
+            }
+
+            _sending = true;
+        }
+
+        ValueTask write;
+        try
+        {
+            write = WriteAsync(item);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Failed(exception);
+            return true;
+        }
+
+        if (write.IsCompletedSuccessfully)
+        {
+            Sent(item);
+            if (!StopIfIdle())
+            {
+                // Queued meanwhile (a replay, outside the broadcaster's lock): drain on the thread pool, not here.
+                _ = Task.Run(DrainAsync);
+            }
+        }
+        else
+        {
+            _ = CompleteThenDrainAsync(write, item);
+        }
+
+        return true;
+    }
+
+    private async Task CompleteThenDrainAsync(ValueTask write, QueuedEvent item)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Failed(exception);
+            return;
+        }
+
+        Sent(item);
+        await DrainAsync();
+    }
+
+    /// <summary>Sends what was queued behind a write, in order, until the queue is empty.</summary>
+    private async Task DrainAsync()
+    {
+        while (!IdleOrNext(out var item))
         {
             try
             {
-                if (shared is not null)
-                {
-                    await _connection!.WriteAsync(shared);
-                }
-                else
-                {
-                    await _client.EventReceived(SharedEventMessages.EventOf(subscriptionId, entry));
-                }
-
-                _stats.MessagesSent(1);
-                _metrics.EventDelivered(_time.GetUtcNow().UtcDateTime - entry.CreatedAt);
+                await WriteAsync(item);
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                // A failed send concerns this connection only; SignalR closes it.
-                LogSendFailed(exception, _connectionId);
+                Failed(exception);
                 return;
             }
+
+            Sent(item);
         }
+    }
+
+    /// <summary>True (and no longer sending) when nothing is queued.</summary>
+    private bool StopIfIdle()
+    {
+        lock (_queueGate)
+        {
+            if (_completed || _queue.Count == 0)
+            {
+                _sending = false;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>True (and no longer sending) when nothing is queued; otherwise takes the next event to send.</summary>
+    private bool IdleOrNext(out QueuedEvent next)
+    {
+        lock (_queueGate)
+        {
+            if (_completed || !_queue.TryDequeue(out next))
+            {
+                next = default;
+                _sending = false;
+                return true;
+            }
+
+            _room?.TrySetResult();
+            _room = null;
+            return false;
+        }
+    }
+
+    private ValueTask WriteAsync(QueuedEvent item) =>
+        item.Shared is { } shared
+            ? _connection!.WriteAsync(shared)
+            : new ValueTask(_client.EventReceived(SharedEventMessages.EventOf(item.SubscriptionId, item.Entry)));
+
+    private void Sent(QueuedEvent item)
+    {
+        _stats.MessagesSent(1);
+        _metrics.EventDelivered(_time.GetUtcNow().UtcDateTime - item.Entry.CreatedAt);
+    }
+
+    private void Failed(Exception exception)
+    {
+        // A failed send concerns this connection only; SignalR closes it.
+        LogSendFailed(exception, _connectionId);
+        Complete();
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell too far behind its events; closing it so it resumes from its last id")]

@@ -50,7 +50,7 @@ internal sealed partial class EventSubscriptions
             () => new ConnectionEventStream(
                 context.ConnectionId,
                 context.Items[ProtocolCapturingHubLifetimeManager<GatewayHub>.ConnectionItem] as HubConnectionContext,
-                _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, context.Abort, _logger));
+                _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, () => FellBehind(context), _logger));
         if (stream.Count >= _options.MaxSubscriptionsPerConnection)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");
@@ -86,6 +86,12 @@ internal sealed partial class EventSubscriptions
         _broadcaster.GoLive(stream, subscription);
         LogSubscribed(context.ConnectionId, subscription.Id, subscription.Scope, afterEventId, reset);
         return new SubscriptionAck(subscription.Id, head, reset);
+    }
+
+    private static void FellBehind(HubCallerContext context)
+    {
+        (context.Items[typeof(LiveConnection)] as LiveConnection)?.TrySetCloseReason(CloseReasons.FellBehind);
+        context.Abort();
     }
 
     public bool Unsubscribe(string connectionId, string subscriptionId) => _broadcaster.Unregister(connectionId, subscriptionId);

@@ -14,6 +14,13 @@ internal static class CloseReasons
     /// <summary>The node restarted after a crash or kill and closed what the earlier run left open.</summary>
     public const string NodeRestarted = "node_restarted";
 
+    /// <summary>
+    /// The connection's queue of undelivered events overflowed (the client stopped reading, or reads slower than its
+    /// events come): it is closed so that its client resumes from its last id instead of the gateway buffering
+    /// without bound.
+    /// </summary>
+    public const string FellBehind = "fell_behind";
+
     public const string Stale = HubErrorCodes.Stale;
     public const string DisconnectedByAdmin = HubErrorCodes.DisconnectedByAdmin;
     public const string TooManyConnections = HubErrorCodes.TooManyConnections;

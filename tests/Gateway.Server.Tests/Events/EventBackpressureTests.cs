@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Gateway.Contracts;
+using Gateway.Server.Tests.Orchestration;
+using Gateway.Server.Tests.Sessions;
+using Gateway.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Server.Tests.Events;
+
+/// <summary>
+/// A subscriber that stops reading: its events back up into its own bounded queue and it is closed with
+/// <c>fell_behind</c>; the other subscribers get every event, in order, meanwhile; what it did get is a gap-free prefix
+/// of the log (so it resumes from its last id and misses nothing).
+/// </summary>
+public sealed class EventBackpressureTests : IDisposable
+{
+    private const int QueueCapacity = 8;
+
+    private readonly GatewayTestServer _server = new(new Dictionary<string, string?>
+    {
+        ["Events:QueueCapacityPerConnection"] = QueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    public void Dispose() => _server.Dispose();
+
+    [Fact]
+    public async Task A_subscriber_that_stops_reading_is_closed_as_fell_behind_and_the_others_get_every_event_in_order()
+    {
+        await using var proxy = new LoopbackProxy(_server.BaseAddress);
+        var dashboardToken = GatewayTestServer.Token("viewer", GatewayRoles.Dashboard);
+        await using var stalled = _server.CreateClient(dashboardToken, clientId: "stalled", through: proxy.Address);
+        await using var reading = _server.CreateClient(dashboardToken, clientId: "reading");
+        var stalledGot = new ConcurrentQueue<long>();
+        var readingGot = new ConcurrentQueue<long>();
+        stalled.Connection.On<GatewayEvent>(nameof(IGatewayClient.EventReceived), e => stalledGot.Enqueue(e.Id));
+        reading.Connection.On<GatewayEvent>(nameof(IGatewayClient.EventReceived), e => readingGot.Enqueue(e.Id));
+        await stalled.StartAsync();
+        await reading.StartAsync();
+        foreach (var client in new[] { stalled, reading })
+        {
+            await client.Connection.InvokeAsync<SubscriptionAck>(nameof(IEventSubscriptionHub.Subscribe), new SubscriptionRequest(SubscriptionScopes.All))
+                .WaitAsync(TestHubConnections.Timeout);
+        }
+
+        var agent = _server.As("agent-1", GatewayRoles.Agent);
+        var taskId = (await TasksApiTests.CreateAsync(agent)).GetProperty("id").GetString()!;
+        (await TasksApiTests.ChangeStatusAsync(agent, taskId, new { status = "running" })).Dispose();
+        await SessionRowTests.Eventually(() => stalledGot.Count == 2 && readingGot.Count == 2);
+
+        proxy.StallTowardClients();
+        // 2 KB progress messages, 16 at a time: enough to fill the stalled connection's socket buffers, SignalR's and
+        // Kestrel's pipes (64 KB each) and its queue of 8. The overflow aborts the connection; SignalR then gives the
+        // blocked transport its close timeout (5 s) before the session is closed.
+        var message = new string('x', 2_000);
+        var posted = 0;
+        while (!ClosedAsFellBehind() && posted < 1_600)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+            {
+                using var response = await agent.PostAsJsonAsync(new Uri($"/api/tasks/{taskId}/progress", UriKind.Relative), new { progress = i, message });
+                response.EnsureSuccessStatusCode();
+            }));
+            posted += 16;
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!ClosedAsFellBehind() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(
+            ClosedAsFellBehind(),
+            $"the stalled subscriber was not closed after {posted} events; it received {stalledGot.Count}; its row: "
+            + _server.Database.QueryString("SELECT is_active || ' ' || metadata FROM sessions WHERE client_id = 'stalled'"));
+        var logged = EventIds();
+        await SessionRowTests.Eventually(() => readingGot.Count >= logged.Length);
+        Assert.Equal(logged, readingGot.ToArray());
+        Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'reading' AND is_active = 1"));
+
+        proxy.ResumeTowardClients();
+        await stalled.Closed;
+        var prefix = stalledGot.ToArray();
+        Assert.True(prefix.Length < logged.Length, "the stalled subscriber cannot have received everything");
+        Assert.Equal(logged[..prefix.Length], prefix);
+    }
+
+    private bool ClosedAsFellBehind() => _server.Database.QueryLong(
+        "SELECT COUNT(*) FROM sessions WHERE client_id = 'stalled' AND is_active = 0 AND json_extract(metadata, '$.closeReason') = 'fell_behind'") == 1;
+
+    private long[] EventIds()
+    {
+        using var connection = _server.Database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM gateway_events ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return [.. ids];
+    }
+}
