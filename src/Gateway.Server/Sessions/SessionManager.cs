@@ -112,7 +112,7 @@ internal sealed partial class SessionManager
             Protocol = protocol,
             OpenedAt = now,
             Context = context,
-            Metadata = metadata.ToJson(),
+            Metadata = metadata,
             Invocations = _limits.InvocationsPerSecond > 0
                 ? new TokenBucket(_limits.InvocationsPerSecond, _limits.InvocationBurst, _time.GetTimestamp(), _time.TimestampFrequency)
                 : null,
@@ -257,7 +257,7 @@ internal sealed partial class SessionManager
         connection.UserId,
         connection.ConnectionType,
         isActive,
-        connection.Metadata,
+        connection.Metadata.ToJson(),
         connection.OpenedAt,
         updatedAt,
         _writer.PendingHeartbeat(connection.SessionId) ?? connection.OpenedAt);
