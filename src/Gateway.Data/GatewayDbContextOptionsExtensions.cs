@@ -30,6 +30,7 @@ public static class GatewayDbContextOptionsExtensions
             .UseSqlite(connectionString)
             .AddInterceptors(
                 new SqliteConnectionInterceptor(),
+                new PreparedStatementInterceptor(),
                 new TimestampInterceptor(timeProvider ?? TimeProvider.System));
     }
 

@@ -12,7 +12,7 @@ namespace Gateway.Data.Interceptors;
 /// </summary>
 internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
 {
-    internal const string PragmaSql = "PRAGMA synchronous = NORMAL;";
+    internal const string PragmaSql = GatewaySqliteSettings.PragmaSql;
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
@@ -29,5 +29,19 @@ internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
         await using var command = connection.CreateCommand();
         command.CommandText = PragmaSql;
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+/// <summary>The per-connection settings, for a connection the caller opens itself (EF Core's interceptor runs them on the ones it opens).</summary>
+public static class GatewaySqliteSettings
+{
+    internal const string PragmaSql = "PRAGMA synchronous = NORMAL;";
+
+    public static void Apply(DbConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = PragmaSql;
+        command.ExecuteNonQuery();
     }
 }

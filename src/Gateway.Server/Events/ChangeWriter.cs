@@ -1,5 +1,7 @@
 using System.Threading.Channels;
+using System.Data;
 using Gateway.Data;
+using Gateway.Data.Interceptors;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +15,9 @@ namespace Gateway.Server.Events;
 /// outcome is the same as with savepoints throughout, at two statements less per change when nothing is refused.
 /// Events are broadcast
 /// after the commit, in id order. One writer per node: SQLite has one writer anyway, and the order in which changes
-/// are applied is the order of their events.
+/// are applied is the order of their events. The writer keeps one connection open with its statements prepared once
+/// (<see cref="PreparedStatements"/>): EF Core builds every command, SQLite no longer compiles the same SQL again for
+/// each change.
 /// </summary>
 internal sealed partial class ChangeWriter : BackgroundService
 {
@@ -27,6 +31,10 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly Metrics.GatewayMetrics _metrics;
     private long _transactions;
     private long _changes;
+
+    // The writer's own connection, open across groups (only the writer loop touches it), and its prepared statements.
+    private SqliteConnection? _connection;
+    private IDisposable? _statements;
 
     public ChangeWriter(
         IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, Metrics.GatewayMetrics metrics, ILogger<ChangeWriter> logger)
@@ -74,6 +82,44 @@ internal sealed partial class ChangeWriter : BackgroundService
     {
         _queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
+        CloseConnection();
+    }
+
+    /// <summary>A context for one group, on the writer's connection (opened, with its settings, when there is none).</summary>
+    private async Task<GatewayDbContext> CreateGroupContextAsync()
+    {
+        var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
+        try
+        {
+            if (_connection is not { State: ConnectionState.Open })
+            {
+                CloseConnection();
+                var connection = new SqliteConnection(db.Database.GetConnectionString());
+                await connection.OpenAsync(CancellationToken.None);
+                GatewaySqliteSettings.Apply(connection);
+                Sessions.SqliteBusyTimeout.Apply(connection);
+                _statements = PreparedStatements.Keep(connection);
+                _connection = connection;
+            }
+
+            // Already open: EF Core leaves it open when the context is disposed.
+            db.Database.SetDbConnection(_connection, contextOwnsConnection: false);
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            CloseConnection();
+            throw;
+        }
+    }
+
+    private void CloseConnection()
+    {
+        _statements?.Dispose();
+        _statements = null;
+        _connection?.Dispose();
+        _connection = null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -111,10 +157,7 @@ internal sealed partial class ChangeWriter : BackgroundService
         var final = savepoints || batch.Count == 1;
         try
         {
-            await using var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
-            await db.Database.OpenConnectionAsync(CancellationToken.None);
-            await using var closeConnection = new ConnectionCloser(db);
-            Sessions.SqliteBusyTimeout.Apply((SqliteConnection)db.Database.GetDbConnection());
+            await using var db = await CreateGroupContextAsync();
             db.Database.AutoSavepointsEnabled = savepoints;
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
             foreach (var change in batch)
@@ -183,6 +226,8 @@ internal sealed partial class ChangeWriter : BackgroundService
         catch (Exception exception) when (exception is SqliteException or DbUpdateException or InvalidOperationException)
         {
             LogBatchFailed(exception, batch.Count);
+            // Start the next group on a fresh connection, whatever state this one was left in.
+            CloseConnection();
             foreach (var change in batch)
             {
                 // Every change of the group, also those the failure came before: none may wait forever.
@@ -210,12 +255,6 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A change failed unexpectedly and was rolled back to its savepoint")]
     private partial void LogChangeFailed(Exception exception);
-
-    /// <summary>Closes the connection the writer opened itself (EF closes only what it opened).</summary>
-    private readonly struct ConnectionCloser(GatewayDbContext db) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(db.Database.CloseConnectionAsync());
-    }
 
     private enum GroupOutcome
     {
