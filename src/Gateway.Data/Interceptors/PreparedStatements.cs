@@ -46,6 +46,22 @@ internal sealed class PreparedStatementCache(SqliteConnection connection, int ca
 
     public bool IsDisposed { get; private set; }
 
+    /// <summary>Statements prepared (one per distinct SQL text), executions that reused one, and executions left to EF Core's own command.</summary>
+    public (int Prepared, int Reused, int Bypassed) Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_prepared, _reused, _bypassed);
+            }
+        }
+    }
+
+    private int _prepared;
+    private int _reused;
+    private int _bypassed;
+
     /// <summary>
     /// The prepared command for <paramref name="source"/>'s SQL with its parameters and transaction, or null when it
     /// cannot be lent (another execution of the same SQL is still reading, or the command is not plain SQL on this
@@ -79,10 +95,16 @@ internal sealed class PreparedStatementCache(SqliteConnection connection, int ca
                 prepared = connection.CreateCommand();
                 prepared.CommandText = sqlite.CommandText;
                 _byText[sqlite.CommandText] = prepared;
+                _prepared++;
+            }
+            else if (!_lent.Contains(prepared))
+            {
+                _reused++;
             }
 
             if (!_lent.Add(prepared))
             {
+                _bypassed++;
                 return null;
             }
         }
