@@ -39,6 +39,11 @@ public static class HubErrorCodes
     /// <summary>The node is shutting down; reconnect (to another node).</summary>
     public const string ServerShutdown = "server_shutdown";
 
+    /// <summary>
+    /// The database stayed locked by another writer past the gateway's busy timeout; nothing was written. Retry.
+    /// </summary>
+    public const string DatabaseBusy = "database_busy";
+
     /// <summary>Anything else; the server logged the details.</summary>
     public const string Internal = "internal";
 

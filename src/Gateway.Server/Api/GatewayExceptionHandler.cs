@@ -8,7 +8,9 @@ namespace Gateway.Server.Api;
 /// <summary>
 /// Turns refusals into RFC 9457 problem details: a <see cref="GatewayRequestException"/> (400, 403, 404, 409 with a
 /// stable code), a body that is not JSON or has a value of the wrong type (400 with the JSON path of the error), and
-/// a body over the size limit (413). Anything else is left to the default handler (500, details logged only).
+/// a body over the size limit (413), a database locked by another writer for longer than the busy timeout (503 with
+/// Retry-After: nothing was written, the request can be sent again). Anything else is left to the default handler
+/// (500, details logged only).
 /// </summary>
 internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -47,6 +49,12 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
                 Title = "Bad request",
                 Detail = FirstLine(bad.Message),
             },
+            _ when IsDatabaseBusy(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Database busy",
+                Detail = "The database stayed locked by another writer for longer than Database:BusyTimeoutSeconds; nothing was written. Retry.",
+            },
             _ => null,
         };
         if (problem is null)
@@ -57,6 +65,11 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
         if (exception is GatewayRequestException coded)
         {
             problem.Extensions["code"] = coded.Code;
+        }
+
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
         }
 
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
@@ -70,6 +83,11 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
         StatusCodes.Status409Conflict => "Conflict",
         _ => "Bad request",
     };
+
+    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6), thrown directly or wrapped by EF Core.</summary>
+    private static bool IsDatabaseBusy(Exception exception) =>
+        (exception as Microsoft.Data.Sqlite.SqliteException ?? exception.InnerException as Microsoft.Data.Sqlite.SqliteException)
+            is { SqliteErrorCode: 5 or 6 };
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 }

@@ -80,6 +80,13 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             _stats.MessagesSent(1);
             throw new HubException($"{refusal.Code}: {refusal.Message}");
         }
+        catch (Exception exception) when ((exception as Microsoft.Data.Sqlite.SqliteException ?? exception.InnerException as Microsoft.Data.Sqlite.SqliteException)
+            is { SqliteErrorCode: 5 or 6 })
+        {
+            // SQLITE_BUSY / SQLITE_LOCKED past the busy timeout: the change was not written.
+            _stats.MessagesSent(1);
+            throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; nothing was written, retry");
+        }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             var errorId = Guid.NewGuid().ToString("N")[..12];

@@ -6,8 +6,8 @@ namespace Gateway.Server.OpenApi;
 
 /// <summary>
 /// Declares the problem-detail answers every <c>/api</c> route can give, so clients generated from the document
-/// know them: 401/403 everywhere, 400 where input is read, 404 where an id is addressed, 409 and 413 where things
-/// change. The handlers' own typed results stay authoritative; this only adds what middleware and the exception
+/// know them: 401/403 everywhere, 400 where input is read, 404 where an id is addressed, 409, 413 and 503 where
+/// things change. The handlers' own typed results stay authoritative; this only adds what middleware and the exception
 /// handler produce outside them.
 /// </summary>
 internal sealed class ProblemResponsesTransformer : IOpenApiOperationTransformer
@@ -47,6 +47,11 @@ internal sealed class ProblemResponsesTransformer : IOpenApiOperationTransformer
         {
             Add(operation, 409, "Refused by the current state: an illegal status transition, or expectedStatus did not match.", problem,
                 ProblemExamples.Conflict);
+        }
+
+        if (changes)
+        {
+            Add(operation, 503, "The database stayed locked by another writer past Database:BusyTimeoutSeconds; nothing was written (Retry-After: 1).", problem);
         }
 
         if (operation.RequestBody is not null)

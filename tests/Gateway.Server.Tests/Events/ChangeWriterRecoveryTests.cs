@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Contracts;
+using Gateway.Server.Tests.Orchestration;
+using Gateway.Testing;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Server.Tests.Events;
+
+/// <summary>
+/// The change writer keeps one connection open with prepared statements. When another process holds the database's
+/// write lock past the busy timeout, the change is refused with 503 and Retry-After and nothing of it is written;
+/// once the lock is gone the writer goes on (on a fresh connection) and the retried change lands.
+/// </summary>
+public sealed class ChangeWriterRecoveryTests : IDisposable
+{
+    private readonly GatewayTestServer _server = new(new Dictionary<string, string?> { ["Database:BusyTimeoutSeconds"] = "1" });
+
+    public void Dispose() => _server.Dispose();
+
+    [Fact]
+    public async Task A_change_blocked_past_the_busy_timeout_gets_503_writes_nothing_and_the_writer_recovers()
+    {
+        var agent = _server.As("agent-1", GatewayRoles.Agent);
+        await TasksApiTests.CreateAsync(agent, "before the lock");
+        var eventsBefore = _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events");
+        // Connected before the lock: opening a session writes its row.
+        await using var hub = _server.CreateClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
+        await hub.StartAsync();
+
+        using (var holder = _server.Database.Open())
+        {
+            using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+
+            using var blocked = await agent.PostAsJsonAsync(
+                new Uri("/api/tasks", UriKind.Relative), new { title = "while locked", taskType = "indexing" });
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
+            Assert.Equal("1", blocked.Headers.RetryAfter?.ToString());
+            using var problem = JsonDocument.Parse(await blocked.Content.ReadAsStringAsync());
+            Assert.Equal("Database busy", problem.RootElement.GetProperty("title").GetString());
+
+            var refused = await Assert.ThrowsAsync<HubException>(() => hub.Connection.InvokeAsync<TaskInfo>(
+                nameof(ITaskHub.CreateTask), new CreateTaskCommand("over the hub while locked", "indexing")));
+            Assert.Equal(HubErrorCodes.DatabaseBusy, HubErrorCodes.CodeOf(refused.Message));
+
+            using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        var after = await TasksApiTests.CreateAsync(agent, "after the lock");
+
+        Assert.Equal("after the lock", after.GetProperty("title").GetString());
+        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks WHERE title LIKE '%while locked'"));
+        Assert.Equal(2, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(eventsBefore + 1, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+    }
+}
