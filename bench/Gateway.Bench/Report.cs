@@ -103,6 +103,12 @@ internal static class Report
         var bare = Sustained(steps, "B1");
         table.AppendLine(Invariant(
             $"highest rate with p99 < {FanoutP99LimitMs} ms and nothing lost: Gateway {gateway?.ChangesPerSecond.ToString(CultureInfo.InvariantCulture) ?? "none"} changes/s ({F(gateway?.DeliveriesPerSecond ?? double.NaN, "0")} deliveries/s), B1 {bare?.ChangesPerSecond.ToString(CultureInfo.InvariantCulture) ?? "none"} ({F(bare?.DeliveriesPerSecond ?? double.NaN, "0")} deliveries/s)"));
+        if (steps.FirstOrDefault(s => s.System == "B1" && !Ok(s)) is { GeneratorCpuPercent: >= 95 } bFailed)
+        {
+            table.AppendLine(Invariant(
+                $"  (B1 first missed the limit at {bFailed.ChangesPerSecond} changes/s with the generator's core at {bFailed.GeneratorCpuPercent:0} % and its own at {bFailed.ServerCpuPercent:0} %: there B1's p99 is the generator's queueing as much as B1's, so B1's ceiling is a lower bound and the ratio an upper bound)"));
+        }
+
         if (steps.Where(s => s.System == "B1").All(s => Ok(s)))
         {
             table.AppendLine("  (B1 met the p99 limit at every rate tried: its ceiling is above the highest rate, so the ratio is a lower bound of B1 and an upper bound of the gap)");
