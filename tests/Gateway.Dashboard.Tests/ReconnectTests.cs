@@ -90,6 +90,50 @@ public sealed class ReconnectTests(BrowserFixture browser)
     }
 
     /// <summary>Chromium's own notes of refused or cut connections, expected while the gateway is away.</summary>
+    [Fact]
+    public async Task After_signalrs_own_reconnects_give_up_the_page_keeps_retrying_and_resumes_without_a_gap()
+    {
+        using var database = new TemporarySqliteFile("gateway.db");
+        var first = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+        GatewayTestServer? second = null;
+        try
+        {
+            await using var proxy = new LoopbackProxy(first.BaseAddress);
+            await using var page = await browser.OpenPageAsync();
+            await page.SignInAsync(proxy.Address, GatewayTestServer.Token("alice", "admin"));
+
+            var before = await first.As("orchestrator", "admin").CreateTaskAsync("before the outage");
+            await page.WaitForAsync(DashboardSteps.Card(before, "pending"));
+
+            first.Dispose();
+            // SignalR's own schedule (0, 0.5, 1, 2, 4, 8 s) runs out after about 16 s; the page then retries on its own
+            // and says when.
+            await page.WaitForAsync("#connection-text", text: "retrying in", timeout: TimeSpan.FromSeconds(40));
+
+            second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
+            var orchestrator = second.As("orchestrator", "admin");
+            var during = await orchestrator.CreateTaskAsync("during the outage");
+            await orchestrator.ChangeStatusAsync(before, "running");
+            proxy.Target = second.BaseAddress;
+
+            await page.WaitForAsync("#connection[data-state='connected']", timeout: TimeSpan.FromSeconds(40));
+            var after = await orchestrator.CreateTaskAsync("after the outage");
+            await page.WaitForAsync(DashboardSteps.Card(after, "pending"));
+            await page.WaitForAsync(DashboardSteps.Card(during, "pending"));
+            await page.WaitForAsync(DashboardSteps.Card(before, "running"));
+
+            var head = second.HeadEventId();
+            await page.WaitForLastEventIdAsync(head);
+            Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (long)i), await page.EventIdsAsync());
+            await page.AssertNoConsoleErrorsAsync(IsNetworkFailure);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
     internal static bool IsNetworkFailure(ConsoleMessage message) =>
         message.Text.Contains("net::ERR_", StringComparison.Ordinal)
         || message.Text.StartsWith("WebSocket connection to", StringComparison.Ordinal);
