@@ -82,7 +82,11 @@ internal sealed partial class ChangeWriter : BackgroundService
     {
         _queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
-        CloseConnection();
+        if (ExecuteTask is null || ExecuteTask.IsCompleted)
+        {
+            // Only once the loop is done with it; a loop still writing when the host gave up keeps it to the end.
+            CloseConnection();
+        }
     }
 
     /// <summary>A context for one group, on the writer's connection (opened, with its settings, when there is none).</summary>
