@@ -49,7 +49,7 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
                 Title = "Bad request",
                 Detail = FirstLine(bad.Message),
             },
-            _ when IsDatabaseBusy(exception) => new ProblemDetails
+            _ when Database.DatabaseBusy.Is(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Database busy",
@@ -83,11 +83,6 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
         StatusCodes.Status409Conflict => "Conflict",
         _ => "Bad request",
     };
-
-    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6), thrown directly or wrapped by EF Core.</summary>
-    private static bool IsDatabaseBusy(Exception exception) =>
-        (exception as Microsoft.Data.Sqlite.SqliteException ?? exception.InnerException as Microsoft.Data.Sqlite.SqliteException)
-            is { SqliteErrorCode: 5 or 6 };
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 }

@@ -80,10 +80,8 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             _stats.MessagesSent(1);
             throw new HubException($"{refusal.Code}: {refusal.Message}");
         }
-        catch (Exception exception) when ((exception as Microsoft.Data.Sqlite.SqliteException ?? exception.InnerException as Microsoft.Data.Sqlite.SqliteException)
-            is { SqliteErrorCode: 5 or 6 })
+        catch (Exception exception) when (Database.DatabaseBusy.Is(exception))
         {
-            // SQLITE_BUSY / SQLITE_LOCKED past the busy timeout: the change was not written.
             _stats.MessagesSent(1);
             throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; nothing was written, retry");
         }
@@ -101,6 +99,11 @@ internal sealed partial class GatewayHubFilter : IHubFilter
         try
         {
             await next(context);
+        }
+        catch (Exception exception) when (Database.DatabaseBusy.Is(exception))
+        {
+            // The session row could not be written: refuse the connection with a code the client can retry on.
+            throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; no session was opened, retry");
         }
         catch (Exception exception) when (exception is not HubException and not OperationCanceledException)
         {

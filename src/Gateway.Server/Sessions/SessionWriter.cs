@@ -159,6 +159,17 @@ internal sealed partial class SessionWriter : BackgroundService
         {
             LogWriteFailed(exception, batch.Count, heartbeats?.Count ?? 0);
             RequeueHeartbeats(heartbeats);
+            if (Database.DatabaseBusy.Is(exception))
+            {
+                // Another writer holds the database: each operation alone would wait the busy timeout again, one
+                // after the other (64 connects in flight: minutes). Fail them all now; callers retry.
+                foreach (var operation in batch)
+                {
+                    operation.Fail(exception);
+                }
+
+                return;
+            }
 
             // One bad operation must not fail the others that shared its transaction: retry each alone.
             foreach (var operation in batch)

@@ -10,9 +10,9 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Gateway.Server.Tests.Events;
 
 /// <summary>
-/// The change writer keeps one connection open with prepared statements. When another process holds the database's
-/// write lock past the busy timeout, the change is refused with 503 and Retry-After and nothing of it is written;
-/// once the lock is gone the writer goes on (on a fresh connection) and the retried change lands.
+/// Another process holding the database's write lock past the busy timeout: a change is refused with 503 and
+/// Retry-After (hub: database_busy) and nothing of it is written, connects are refused at once with database_busy;
+/// once the lock is gone the change writer (on a fresh connection) and the session writer go on.
 /// </summary>
 public sealed class ChangeWriterRecoveryTests : IDisposable
 {
@@ -61,5 +61,49 @@ public sealed class ChangeWriterRecoveryTests : IDisposable
         Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks WHERE title LIKE '%while locked'"));
         Assert.Equal(2, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
         Assert.Equal(eventsBefore + 1, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+    }
+
+    [Fact]
+    public async Task Connects_while_the_database_is_locked_are_refused_at_once_with_database_busy_and_connect_after()
+    {
+        var token = GatewayTestServer.Token("agent-1", GatewayRoles.Agent);
+        var clients = Enumerable.Range(0, 16).Select(i => _server.CreateClient(token, clientId: $"locked-{i}")).ToList();
+        try
+        {
+            TimeSpan refusedWithin;
+            using (var holder = _server.Database.Open())
+            {
+                using (var begin = holder.CreateCommand())
+                {
+                    begin.CommandText = "BEGIN IMMEDIATE";
+                    begin.ExecuteNonQuery();
+                }
+
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await Task.WhenAll(clients.Select(c => c.Connection.StartAsync()));
+                var errors = await Task.WhenAll(clients.Select(c => c.Closed));
+                refusedWithin = clock.Elapsed;
+                Assert.All(errors, error => Assert.Equal(HubErrorCodes.DatabaseBusy, HubErrorCodes.CodeOf(error?.Message)));
+
+                using var rollback = holder.CreateCommand();
+                rollback.CommandText = "ROLLBACK";
+                rollback.ExecuteNonQuery();
+            }
+
+            // One failed write for the batch of session rows, not one busy timeout (1 s here) per connection after it.
+            Assert.True(refusedWithin < TimeSpan.FromSeconds(8), $"16 connects refused after {refusedWithin}");
+            Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id LIKE 'locked-%'"));
+
+            await using var after = _server.CreateClient(token, clientId: "after-the-lock");
+            await after.StartAsync();
+            Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'after-the-lock' AND is_active = 1"));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
     }
 }
