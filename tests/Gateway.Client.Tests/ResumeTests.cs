@@ -46,20 +46,7 @@ public sealed class ResumeTests
         }
     }
 
-    private static long[] LoggedIds(TemporarySqliteFile database)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM gateway_events ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-        {
-            ids.Add(reader.GetInt64(0));
-        }
-
-        return [.. ids];
-    }
+    private static long[] LoggedIds(TemporarySqliteFile database) => database.QueryLongs("SELECT id FROM gateway_events ORDER BY id");
 
     [Theory]
     [InlineData(GatewayProtocol.Json)]

@@ -11,51 +11,13 @@ namespace Gateway.Dashboard.Tests;
 public sealed class ReconnectTests(BrowserFixture browser)
 {
     [Fact]
-    public async Task Shows_reconnecting_across_a_server_restart_then_resumes_without_missing_an_event()
-    {
-        using var database = new TemporarySqliteFile("gateway.db");
-        var first = new GatewayTestServer(database: database, nodeId: "dashboard-node");
-        GatewayTestServer? second = null;
-        try
-        {
-            await using var proxy = new LoopbackProxy(first.BaseAddress);
-            await using var page = await browser.OpenPageAsync();
-            await page.SignInAsync(proxy.Address, GatewayTestServer.Token("alice", "admin"));
+    public Task Shows_reconnecting_across_a_server_restart_then_resumes_without_missing_an_event() =>
+        ResumesAfterAnOutageAsync(page => page.WaitForAsync("#connection[data-state='reconnecting']"));
 
-            var before = await first.As("orchestrator", "admin").CreateTaskAsync("before the restart");
-            await page.WaitForAsync(DashboardSteps.Card(before, "pending"));
-
-            first.Dispose();
-            await page.WaitForAsync("#connection[data-state='reconnecting']");
-
-            second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
-            var orchestrator = second.As("orchestrator", "admin");
-            // Changes while the page is still away: it must catch up on them from the log.
-            var during = await orchestrator.CreateTaskAsync("while the page was away");
-            await orchestrator.ChangeStatusAsync(before, "running");
-            proxy.Target = second.BaseAddress;
-
-            await page.WaitForAsync("#connection[data-state='connected']", timeout: TimeSpan.FromSeconds(30));
-            var after = await orchestrator.CreateTaskAsync("after the reconnect");
-            await page.WaitForAsync(DashboardSteps.Card(after, "pending"));
-            await page.WaitForAsync(DashboardSteps.Card(during, "pending"));
-            await page.WaitForAsync(DashboardSteps.Card(before, "running"));
-
-            var head = second.HeadEventId();
-            await page.WaitForLastEventIdAsync(head);
-            // Every event of the log, once, in order: nothing lost while the page was away, nothing repeated.
-            Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (long)i), await page.EventIdsAsync());
-            Assert.True(await page.EvaluateAsync<bool>("document.getElementById('notice').hidden"), "no reset notice expected");
-
-            // Chromium notes the refused connections while the gateway was down; nothing else may be an error.
-            await page.AssertNoConsoleErrorsAsync(IsNetworkFailure);
-        }
-        finally
-        {
-            first.Dispose();
-            second?.Dispose();
-        }
-    }
+    /// <summary>SignalR's own schedule (0, 0.5, 1, 2, 4, 8 s) runs out after about 16 s; the page then retries on its own and says when.</summary>
+    [Fact]
+    public Task After_signalrs_own_reconnects_give_up_the_page_keeps_retrying_and_resumes_without_a_gap() =>
+        ResumesAfterAnOutageAsync(page => page.WaitForAsync("#connection-text", text: "retrying in", timeout: TimeSpan.FromSeconds(40)));
 
     [Fact]
     public async Task A_position_the_log_no_longer_holds_reloads_the_state_over_rest()
@@ -89,9 +51,12 @@ public sealed class ReconnectTests(BrowserFixture browser)
         }
     }
 
-    /// <summary>Chromium's own notes of refused or cut connections, expected while the gateway is away.</summary>
-    [Fact]
-    public async Task After_signalrs_own_reconnects_give_up_the_page_keeps_retrying_and_resumes_without_a_gap()
+    /// <summary>
+    /// The gateway stops once the page shows a task; <paramref name="whileAway"/> waits for what the page shows
+    /// meanwhile; a new server on the same database records changes before the page gets back; the page then shows
+    /// every event of the log once, in order, and no reset.
+    /// </summary>
+    private async Task ResumesAfterAnOutageAsync(Func<BrowserPage, Task> whileAway)
     {
         using var database = new TemporarySqliteFile("gateway.db");
         var first = new GatewayTestServer(database: database, nodeId: "dashboard-node");
@@ -102,29 +67,32 @@ public sealed class ReconnectTests(BrowserFixture browser)
             await using var page = await browser.OpenPageAsync();
             await page.SignInAsync(proxy.Address, GatewayTestServer.Token("alice", "admin"));
 
-            var before = await first.As("orchestrator", "admin").CreateTaskAsync("before the outage");
+            var before = await first.As("orchestrator", "admin").CreateTaskAsync("before the restart");
             await page.WaitForAsync(DashboardSteps.Card(before, "pending"));
 
             first.Dispose();
-            // SignalR's own schedule (0, 0.5, 1, 2, 4, 8 s) runs out after about 16 s; the page then retries on its own
-            // and says when.
-            await page.WaitForAsync("#connection-text", text: "retrying in", timeout: TimeSpan.FromSeconds(40));
+            await whileAway(page);
 
             second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
             var orchestrator = second.As("orchestrator", "admin");
-            var during = await orchestrator.CreateTaskAsync("during the outage");
+            // Changes while the page is still away: it must catch up on them from the log.
+            var during = await orchestrator.CreateTaskAsync("while the page was away");
             await orchestrator.ChangeStatusAsync(before, "running");
             proxy.Target = second.BaseAddress;
 
-            await page.WaitForAsync("#connection[data-state='connected']", timeout: TimeSpan.FromSeconds(40));
-            var after = await orchestrator.CreateTaskAsync("after the outage");
+            await page.WaitForAsync("#connection[data-state='connected']", timeout: TimeSpan.FromSeconds(30));
+            var after = await orchestrator.CreateTaskAsync("after the reconnect");
             await page.WaitForAsync(DashboardSteps.Card(after, "pending"));
             await page.WaitForAsync(DashboardSteps.Card(during, "pending"));
             await page.WaitForAsync(DashboardSteps.Card(before, "running"));
 
             var head = second.HeadEventId();
             await page.WaitForLastEventIdAsync(head);
+            // Every event of the log, once, in order: nothing lost while the page was away, nothing repeated.
             Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (long)i), await page.EventIdsAsync());
+            Assert.True(await page.EvaluateAsync<bool>("document.getElementById('notice').hidden"), "no reset notice expected");
+
+            // Chromium notes the refused connections while the gateway was down; nothing else may be an error.
             await page.AssertNoConsoleErrorsAsync(IsNetworkFailure);
         }
         finally
@@ -134,6 +102,7 @@ public sealed class ReconnectTests(BrowserFixture browser)
         }
     }
 
+    /// <summary>Chromium's own notes of refused or cut connections, expected while the gateway is away.</summary>
     internal static bool IsNetworkFailure(ConsoleMessage message) =>
         message.Text.Contains("net::ERR_", StringComparison.Ordinal)
         || message.Text.StartsWith("WebSocket connection to", StringComparison.Ordinal);

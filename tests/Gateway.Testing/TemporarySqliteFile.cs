@@ -44,6 +44,22 @@ public sealed class TemporarySqliteFile : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The first column of every row of a query, as integers (e.g. event ids in order).</summary>
+    public long[] QueryLongs(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<long>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetInt64(0));
+        }
+
+        return [.. values];
+    }
+
     /// <summary>Runs a scalar query on a fresh connection and returns its text (null for NULL or no row).</summary>
     public string? QueryString(string sql)
     {

@@ -11,27 +11,14 @@ namespace Gateway.Data.Interceptors;
 /// </summary>
 internal sealed class PreparedStatementInterceptor : DbCommandInterceptor
 {
-    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        if (result.HasResult || PreparedStatements.Of(command.Connection) is not { } cache || cache.Lend(command) is not { } prepared)
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        Run(command, result, static (prepared, cache) =>
         {
-            return result;
-        }
-
-        SqliteDataReader reader;
-        try
-        {
-            reader = prepared.ExecuteReader();
-        }
-        catch
-        {
-            cache.Return(prepared);
-            throw;
-        }
-
-        cache.LentTo(prepared, reader);
-        return InterceptionResult<DbDataReader>.SuppressWithResult(reader);
-    }
+            // Lent until EF Core disposes the reader (DataReaderDisposing below).
+            var reader = prepared.ExecuteReader();
+            cache.LentTo(prepared, reader);
+            return (DbDataReader)reader;
+        }, returnAfter: false);
 
     public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
@@ -40,22 +27,8 @@ internal sealed class PreparedStatementInterceptor : DbCommandInterceptor
         return ValueTask.FromResult(ReaderExecuting(command, eventData, result));
     }
 
-    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        if (result.HasResult || PreparedStatements.Of(command.Connection) is not { } cache || cache.Lend(command) is not { } prepared)
-        {
-            return result;
-        }
-
-        try
-        {
-            return InterceptionResult<int>.SuppressWithResult(prepared.ExecuteNonQuery());
-        }
-        finally
-        {
-            cache.Return(prepared);
-        }
-    }
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        Run(command, result, static (prepared, _) => prepared.ExecuteNonQuery(), returnAfter: true);
 
     public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
@@ -64,22 +37,8 @@ internal sealed class PreparedStatementInterceptor : DbCommandInterceptor
         return ValueTask.FromResult(NonQueryExecuting(command, eventData, result));
     }
 
-    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
-    {
-        if (result.HasResult || PreparedStatements.Of(command.Connection) is not { } cache || cache.Lend(command) is not { } prepared)
-        {
-            return result;
-        }
-
-        try
-        {
-            return InterceptionResult<object>.SuppressWithResult(prepared.ExecuteScalar()!);
-        }
-        finally
-        {
-            cache.Return(prepared);
-        }
-    }
+    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
+        Run(command, result, static (prepared, _) => prepared.ExecuteScalar()!, returnAfter: true);
 
     public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
@@ -92,5 +51,38 @@ internal sealed class PreparedStatementInterceptor : DbCommandInterceptor
     {
         PreparedStatements.Of(command.Connection)?.ReaderDisposed(eventData.DataReader);
         return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="execute"/> on the prepared statement lent for <paramref name="command"/> and suppresses
+    /// EF Core's own execution; leaves <paramref name="result"/> alone when the connection keeps no statements or
+    /// this one is in use. The statement is given back after the call (<paramref name="returnAfter"/>), on failure,
+    /// or, for a reader, when the reader is disposed.
+    /// </summary>
+    private static InterceptionResult<T> Run<T>(
+        DbCommand command, InterceptionResult<T> result, Func<SqliteCommand, PreparedStatementCache, T> execute, bool returnAfter)
+    {
+        if (result.HasResult || PreparedStatements.Of(command.Connection) is not { } cache || cache.Lend(command) is not { } prepared)
+        {
+            return result;
+        }
+
+        T value;
+        try
+        {
+            value = execute(prepared, cache);
+        }
+        catch
+        {
+            cache.Return(prepared);
+            throw;
+        }
+
+        if (returnAfter)
+        {
+            cache.Return(prepared);
+        }
+
+        return InterceptionResult<T>.SuppressWithResult(value);
     }
 }

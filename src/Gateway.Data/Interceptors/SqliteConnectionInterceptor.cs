@@ -12,14 +12,8 @@ namespace Gateway.Data.Interceptors;
 /// </summary>
 internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
 {
-    internal const string PragmaSql = GatewaySqliteSettings.PragmaSql;
-
-    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = PragmaSql;
-        command.ExecuteNonQuery();
-    }
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) =>
+        GatewaySqliteSettings.Apply(connection);
 
     public override async Task ConnectionOpenedAsync(
         DbConnection connection,
@@ -27,7 +21,7 @@ internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
         CancellationToken cancellationToken = default)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = PragmaSql;
+        command.CommandText = GatewaySqliteSettings.PragmaSql;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -74,7 +74,7 @@ public sealed class EventBackpressureTests : IDisposable
             ClosedAsFellBehind(),
             $"the stalled subscriber was not closed after {posted} events; it received {stalledGot.Count}; its row: "
             + _server.Database.QueryString("SELECT is_active || ' ' || metadata FROM sessions WHERE client_id = 'stalled'"));
-        var logged = EventIds();
+        var logged = _server.Database.QueryLongs("SELECT id FROM gateway_events ORDER BY id");
         await SessionRowTests.Eventually(() => readingGot.Count >= logged.Length);
         Assert.Equal(logged, readingGot.ToArray());
         Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'reading' AND is_active = 1"));
@@ -88,19 +88,4 @@ public sealed class EventBackpressureTests : IDisposable
 
     private bool ClosedAsFellBehind() => _server.Database.QueryLong(
         "SELECT COUNT(*) FROM sessions WHERE client_id = 'stalled' AND is_active = 0 AND json_extract(metadata, '$.closeReason') = 'fell_behind'") == 1;
-
-    private long[] EventIds()
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM gateway_events ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-        {
-            ids.Add(reader.GetInt64(0));
-        }
-
-        return [.. ids];
-    }
 }

@@ -56,20 +56,8 @@ public sealed class EventStreamTests : IDisposable
         return subscriber;
     }
 
-    private long[] LoggedIds(string where = "1 = 1")
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT id FROM gateway_events WHERE {where} ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-        {
-            ids.Add(reader.GetInt64(0));
-        }
-
-        return [.. ids];
-    }
+    private long[] LoggedIds(string where = "1 = 1") =>
+        _server.Database.QueryLongs($"SELECT id FROM gateway_events WHERE {where} ORDER BY id");
 
     private async Task<string> ScriptedRunAsync(int tasks = 3)
     {

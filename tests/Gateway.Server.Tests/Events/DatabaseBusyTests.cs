@@ -14,7 +14,7 @@ namespace Gateway.Server.Tests.Events;
 /// Retry-After (hub: database_busy) and nothing of it is written, connects are refused at once with database_busy;
 /// once the lock is gone the change writer (on a fresh connection) and the session writer go on.
 /// </summary>
-public sealed class ChangeWriterRecoveryTests : IDisposable
+public sealed class DatabaseBusyTests : IDisposable
 {
     private readonly GatewayTestServer _server = new(new Dictionary<string, string?> { ["Database:BusyTimeoutSeconds"] = "1" });
 
