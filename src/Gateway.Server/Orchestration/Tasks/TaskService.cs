@@ -200,7 +200,8 @@ internal sealed class TaskService
                 await WorkflowProgress.EmitForTaskAsync(scope, id, target, token);
                 return TaskView.From(task);
             },
-            cancellationToken);
+            cancellationToken,
+            ChangeSaving.Shared);
     }
 
     public Task<bool> ReportProgressAsync(Caller caller, string id, TaskProgressRequest? request, CancellationToken cancellationToken)
@@ -224,7 +225,8 @@ internal sealed class TaskService
                 scope.Emit(EventTypes.TaskProgress, EventPriorities.Low, new { task_id = id, progress, message, timestamp = scope.Now }, taskId: id);
                 return true;
             },
-            cancellationToken);
+            cancellationToken,
+            ChangeSaving.Shared);
     }
 
     public Task<bool> DeleteAsync(Caller caller, string id, CancellationToken cancellationToken)

@@ -144,7 +144,8 @@ internal sealed class ToolExecutionService
                     executionId: id);
                 return true;
             },
-            cancellationToken);
+            cancellationToken,
+            ChangeSaving.Shared);
     }
 
     /// <summary>running → completed; tool.completed with the exit code.</summary>
@@ -213,7 +214,8 @@ internal sealed class ToolExecutionService
 
                 return ToolExecutionView.From(execution);
             },
-            cancellationToken);
+            cancellationToken,
+            ChangeSaving.Shared);
 
     private static async Task<ToolExecution> FindAsync(ChangeScope scope, string id, CancellationToken cancellationToken) =>
         await scope.Db.ToolExecutions.FirstOrDefaultAsync(e => e.Id == id, cancellationToken) ?? throw new NotFoundException("tool execution", id);
