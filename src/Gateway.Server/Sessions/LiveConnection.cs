@@ -35,8 +35,8 @@ internal sealed class LiveConnection
 
     public TokenBucket? Invocations { get; init; }
 
-    /// <summary>Fires when the connection's token expires; disposed when the connection ends.</summary>
-    public ITimer? TokenExpiry { get; set; }
+    /// <summary>When the connection's access token expires (<see cref="TokenExpiryWatch"/> closes it then); null: never.</summary>
+    public DateTimeOffset? TokenExpiresAt { get; init; }
 
     /// <summary>Why the gateway is closing this connection, set before it aborts it; null when the client left.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);

@@ -12,12 +12,9 @@ namespace Gateway.Server.Sessions;
 /// Opens and closes sessions for connections of this node: the row, the live registry, the limits, the
 /// notices to the client and the events to admins. The hub, the admin API and the reaper all go through it.
 /// </summary>
-internal sealed partial class SessionManager
+internal sealed partial class SessionManager : IDisposable
 {
     private const int MaxClientIdLength = 128;
-
-    /// <summary>Below the longest period a timer accepts (2^32 - 2 ms).</summary>
-    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(49);
 
     private readonly LiveConnections _live;
     private readonly SessionWriter _writer;
@@ -29,6 +26,7 @@ internal sealed partial class SessionManager
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
     private readonly ILogger<SessionManager> _logger;
+    private readonly TokenExpiryWatch _expiries;
     private volatile bool _shuttingDown;
 
     public SessionManager(
@@ -53,7 +51,10 @@ internal sealed partial class SessionManager
         _hub = hub;
         _stats = stats;
         _logger = logger;
+        _expiries = new TokenExpiryWatch(live, time, OnTokenExpired);
     }
+
+    public void Dispose() => _expiries.Dispose();
 
     public string NodeId => _nodeId;
 
@@ -113,13 +114,21 @@ internal sealed partial class SessionManager
             OpenedAt = now,
             Context = context,
             Metadata = metadata,
+            TokenExpiresAt = ExpiryOf(context),
             Invocations = _limits.InvocationsPerSecond > 0
                 ? new TokenBucket(_limits.InvocationsPerSecond, _limits.InvocationBurst, _time.GetTimestamp(), _time.TimestampFrequency)
                 : null,
         };
         _live.Add(connection);
         context.Items[typeof(LiveConnection)] = connection;
-        connection.TokenExpiry = ScheduleTokenExpiry(connection);
+        if (connection.TokenExpiresAt is { } expiry)
+        {
+            // SignalR closes a connection whose token expired only when the client next sends something, and
+            // silently. The gateway closes it at the expiry, after telling the client why and that it should
+            // reconnect (with a fresh token: GatewayClient asks its AccessTokenProvider again).
+            _expiries.Watch(expiry);
+        }
+
         LogOpened(sessionId, clientId, userKey, connectionType, protocol);
         await _events.OpenedAsync(Describe(connection, isActive: true, now));
         return connection;
@@ -135,7 +144,6 @@ internal sealed partial class SessionManager
 
         _live.Remove(connection.SessionId, out _);
         _live.Release(connection.UserId ?? "anonymous");
-        connection.TokenExpiry?.Dispose();
         connection.TrySetCloseReason(ReasonFor(context, exception));
         var reason = connection.CloseReason!;
         await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
@@ -160,49 +168,13 @@ internal sealed partial class SessionManager
         return true;
     }
 
-    /// <summary>
-    /// SignalR closes a connection whose token expired only when the client next sends something, and silently. The
-    /// gateway closes it at the expiry itself, after telling the client why and that it should reconnect (with a
-    /// fresh token: GatewayClient asks its AccessTokenProvider again).
-    /// </summary>
-    private ITimer? ScheduleTokenExpiry(LiveConnection connection)
+    private void OnTokenExpired(LiveConnection connection)
     {
-        if (ExpiryOf(connection.Context) is not { } expiry)
-        {
-            return null;
-        }
-
-        return _time.CreateTimer(
-            static state =>
-            {
-                var (manager, expiring, at) = ((SessionManager, LiveConnection, DateTimeOffset))state!;
-                manager.OnTokenExpiryTimer(expiring, at);
-            },
-            (this, connection, expiry),
-            DueUntil(expiry),
-            Timeout.InfiniteTimeSpan);
-    }
-
-    /// <summary>A timer fires at most ~49.7 days ahead; a longer-lived token's timer is armed again until the expiry.</summary>
-    private void OnTokenExpiryTimer(LiveConnection connection, DateTimeOffset expiry)
-    {
-        if (expiry > _time.GetUtcNow())
-        {
-            connection.TokenExpiry?.Change(DueUntil(expiry), Timeout.InfiniteTimeSpan);
-            return;
-        }
-
         if (connection.TrySetCloseReason(CloseReasons.TokenExpired))
         {
             _ = NotifyAndAbortAsync(
                 connection, new ConnectionClosing(HubErrorCodes.TokenExpired, "the access token expired; reconnect with a fresh one", Reconnect: true));
         }
-    }
-
-    private TimeSpan DueUntil(DateTimeOffset expiry)
-    {
-        var due = expiry - _time.GetUtcNow();
-        return due <= TimeSpan.Zero ? TimeSpan.Zero : due < MaxTimerDue ? due : MaxTimerDue;
     }
 
     private static DateTimeOffset? ExpiryOf(HubCallerContext context) =>

@@ -117,6 +117,31 @@ public sealed class LimitsAndExpiryTests
     }
 
     [Fact]
+    public async Task Connections_are_closed_each_at_its_own_token_expiry_and_the_others_stay_open()
+    {
+        // One timer for the node: after closing the first expired connection it must arm itself for the next.
+        using var server = new GatewayTestServer();
+        await using var lasting = server.CreateClient(GatewayTestServer.Token("lasting", TimeSpan.FromHours(1), GatewayRoles.Agent));
+        await lasting.StartAsync();
+        await using var sooner = server.CreateClient(GatewayTestServer.Token("sooner", TimeSpan.FromSeconds(3), GatewayRoles.Agent));
+        await using var later = server.CreateClient(GatewayTestServer.Token("later", TimeSpan.FromSeconds(6), GatewayRoles.Agent));
+        var soonerSession = (await sooner.StartAsync()).SessionId;
+        var laterSession = (await later.StartAsync()).SessionId;
+
+        var first = await sooner.Closing.WaitAsync(TimeSpan.FromSeconds(20));
+        var laterStillOpen = !later.Closing.IsCompleted;
+        var second = await later.Closing.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(HubErrorCodes.TokenExpired, first.Code);
+        Assert.True(laterStillOpen, "the connection with the later expiry was closed with the first");
+        Assert.Equal(HubErrorCodes.TokenExpired, second.Code);
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, soonerSession) == (0L, "token_expired"));
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, laterSession) == (0L, "token_expired"));
+        await lasting.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat)).WaitAsync(TestHubConnections.Timeout);
+        Assert.Equal(HubConnectionState.Connected, lasting.Connection.State);
+    }
+
+    [Fact]
     public async Task A_token_valid_for_a_year_connects_and_stays_connected()
     {
         // The expiry timer cannot be armed further than ~49.7 days ahead (a timer's limit); longer tokens must still connect.
