@@ -44,6 +44,9 @@ internal sealed class BenchOptions
 
     public double WriteSeconds { get; init; }
 
+    /// <summary>Scenario d's windows per side, Gateway and C alternating.</summary>
+    public int WriteRounds { get; init; }
+
     public int WriteConcurrency { get; init; } = 32;
 
     public int ConnectsInFlight { get; init; } = 64;
@@ -82,6 +85,7 @@ internal sealed class BenchOptions
             HeartbeatSeconds = quick ? 5 : 10,
             HoldSeconds = Number("--hold-seconds") ?? 0,
             WriteSeconds = Number("--write-seconds") ?? (quick ? 2 : 5),
+            WriteRounds = Number("--write-rounds") ?? (quick ? 1 : 3),
         };
     }
 }

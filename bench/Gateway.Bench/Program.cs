@@ -35,13 +35,10 @@ if (options.Scenarios.Contains('b', StringComparison.Ordinal) || options.Scenari
 
 if (options.Scenarios.Contains('d', StringComparison.Ordinal))
 {
-    Console.Error.WriteLine($"scenario d: {options.WriteConcurrency} status changes in flight for {options.WriteSeconds} s, then C with {options.WriteConcurrency} per transaction");
-    await using (var gateway = await HubTarget.StartGatewayAsync(options, "d-gateway", token))
-    {
-        results.GatewayWrites = await WriteScenario.RunGatewayAsync(options, gateway);
-    }
-
-    results.RawWrites = await WriteScenario.RunRawAsync(options);
+    Console.Error.WriteLine(
+        $"scenario d: {options.WriteRounds} rounds of {options.WriteConcurrency} status changes in flight for {options.WriteSeconds} s, then C with {options.WriteConcurrency} per transaction for as long");
+    await using var gateway = await HubTarget.StartGatewayAsync(options, "d-gateway", token);
+    (results.GatewayWrites, results.RawWrites) = await WriteScenario.RunInterleavedAsync(options, gateway);
 }
 
 results.Seconds = clock.Elapsed.TotalSeconds;

@@ -69,6 +69,12 @@ internal static class Report
             Row(table, "figure", "Gateway", "C", "ratio");
             Row(table, "changes/s", F(writes.ChangesPerSecond, "0"), F(raw.ChangesPerSecond, "0"), R(writes.ChangesPerSecond, raw.ChangesPerSecond));
             Row(table, "commits/s", F(writes.CommitsPerSecond, "0"), F(raw.CommitsPerSecond, "0"), R(writes.CommitsPerSecond, raw.CommitsPerSecond));
+            if (writes.Windows is { Length: > 1 } gatewayWindows && raw.Windows is { } rawWindows)
+            {
+                // Gateway and C alternated window by window; the spread shows how much the machine moved meanwhile.
+                Row(table, "changes/s by window (interleaved)", string.Join(" ", gatewayWindows.Select(w => F(w, "0"))), string.Join(" ", rawWindows.Select(w => F(w, "0"))), "");
+            }
+
             Row(table, "change p99 ms (closed loop)", F(writes.Latency?.P99 ?? double.NaN, "0.0"), "-", "");
             Row(table, "server cpu %", F(writes.ServerCpuPercent ?? double.NaN, "0"), "-", "");
             Row(table, "server cpu µs per change", F(writes.CpuMicrosPerChange ?? double.NaN, "0"), "-", "");

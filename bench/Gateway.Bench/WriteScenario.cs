@@ -16,39 +16,101 @@ namespace Gateway.Bench;
 /// </summary>
 internal static class WriteScenario
 {
-    public static async Task<WriteResult> RunGatewayAsync(BenchOptions options, HubTarget gateway)
+    /// <summary>
+    /// Gateway and C alternate, <c>WriteRounds</c> windows each (Gateway, C, Gateway, C, ...), so that a drift of the
+    /// machine during the run (the disk, a neighbour on the host) weighs on both alike; each side's figure is the sum
+    /// of its windows, and every window is logged.
+    /// </summary>
+    public static async Task<(WriteResult Gateway, WriteResult Raw)> RunInterleavedAsync(BenchOptions options, HubTarget gateway)
     {
-        var drivers = new HubConnection[options.WriteConcurrency];
-        for (var i = 0; i < drivers.Length; i++)
+        await using var drivers = await GatewayDrivers.StartAsync(options, gateway);
+        var gatewayWindows = new List<WriteResult>();
+        var rawWindows = new List<WriteResult>();
+        for (var round = 1; round <= options.WriteRounds; round++)
         {
-            drivers[i] = await gateway.ConnectAsync();
+            gatewayWindows.Add(await drivers.MeasureAsync(options, round));
+            rawWindows.Add(await RunRawAsync(options, round));
         }
 
-        var tasks = await gateway.PrepareTasksAsync(drivers[0], drivers.Length);
-        var running = new bool[drivers.Length];
-        Array.Fill(running, true);
+        return (Combine("Gateway", gatewayWindows), Combine("C", rawWindows));
+    }
 
-        // Warm-up until the server's JIT has settled on the change path, then the measured run.
-        var warmUp = await WarmUp.UntilJitSettlesAsync(
-            gateway.Server,
-            async window => (await DriveAsync(drivers, tasks, running, window, new Latency())).Changes,
-            minSeconds: options.Quick ? 1 : 3,
-            maxSeconds: options.Quick ? 5 : 30);
-        Console.Error.WriteLine($"  d: Gateway {warmUp}");
-        var commitsBefore = await gateway.CommitsAsync();
-        var cpuBefore = gateway.Server.CpuSeconds();
-        var latency = new Latency();
-        var clock = Stopwatch.StartNew();
-        var (changes, errors) = await DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.WriteSeconds), latency);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var cpu = gateway.Server.CpuSeconds() - cpuBefore;
-        var commits = await gateway.CommitsAsync() - commitsBefore;
-        await Task.WhenAll(drivers.Select(d => d.DisposeAsync().AsTask()));
-        var result = new WriteResult(
-            "Gateway", changes / seconds, commits / seconds, changes / (double)Math.Max(1, commits), latency.Summary(), cpu / seconds * 100, cpu / Math.Max(1, changes) * 1e6, errors);
-        Console.Error.WriteLine(
-            $"  d: Gateway {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s, {result.ChangesPerCommit:0.0} changes/commit, p99 {result.Latency!.P99:0.0} ms, cpu {result.ServerCpuPercent:0}% ({result.CpuMicrosPerChange:0} µs per change), errors {result.Errors}");
-        return result;
+    /// <summary>The windows as one: rates over the summed time, CPU over the summed changes, the slowest window's p99.</summary>
+    private static WriteResult Combine(string system, List<WriteResult> windows)
+    {
+        var seconds = windows.Sum(w => w.Seconds);
+        var changes = windows.Sum(w => w.ChangesPerSecond * w.Seconds);
+        var commits = windows.Sum(w => w.CommitsPerSecond * w.Seconds);
+        var cpuSeconds = windows.Sum(w => (w.ServerCpuPercent ?? 0) / 100 * w.Seconds);
+        var latency = windows.Any(w => w.Latency is null) ? null : windows.Select(w => w.Latency!).MaxBy(l => l.P99);
+        return new WriteResult(
+            system,
+            changes / seconds,
+            commits / seconds,
+            changes / Math.Max(1, commits),
+            latency,
+            windows.Any(w => w.ServerCpuPercent is null) ? null : cpuSeconds / seconds * 100,
+            windows.Any(w => w.CpuMicrosPerChange is null) ? null : cpuSeconds / Math.Max(1, changes) * 1e6,
+            windows.Sum(w => w.Errors),
+            seconds,
+            [.. windows.Select(w => w.ChangesPerSecond)]);
+    }
+
+    /// <summary><c>WriteConcurrency</c> hub connections, each with its own task, warmed up once for every window.</summary>
+    private sealed class GatewayDrivers : IAsyncDisposable
+    {
+        private readonly HubTarget _gateway;
+        private readonly HubConnection[] _drivers;
+        private readonly string[] _tasks;
+        private readonly bool[] _running;
+
+        private GatewayDrivers(HubTarget gateway, HubConnection[] drivers, string[] tasks)
+        {
+            _gateway = gateway;
+            _drivers = drivers;
+            _tasks = tasks;
+            _running = new bool[drivers.Length];
+            Array.Fill(_running, true);
+        }
+
+        public static async Task<GatewayDrivers> StartAsync(BenchOptions options, HubTarget gateway)
+        {
+            var connections = new HubConnection[options.WriteConcurrency];
+            for (var i = 0; i < connections.Length; i++)
+            {
+                connections[i] = await gateway.ConnectAsync();
+            }
+
+            var drivers = new GatewayDrivers(gateway, connections, await gateway.PrepareTasksAsync(connections[0], connections.Length));
+            // Warm-up until the server's JIT has settled on the change path, then the measured windows.
+            var warmUp = await WarmUp.UntilJitSettlesAsync(
+                gateway.Server,
+                async window => (await DriveAsync(drivers._drivers, drivers._tasks, drivers._running, window, new Latency())).Changes,
+                minSeconds: options.Quick ? 1 : 3,
+                maxSeconds: options.Quick ? 5 : 30);
+            Console.Error.WriteLine($"  d: Gateway {warmUp}");
+            return drivers;
+        }
+
+        public async Task<WriteResult> MeasureAsync(BenchOptions options, int round)
+        {
+            var commitsBefore = await _gateway.CommitsAsync();
+            var cpuBefore = _gateway.Server.CpuSeconds();
+            var latency = new Latency();
+            var clock = Stopwatch.StartNew();
+            var (changes, errors) = await DriveAsync(_drivers, _tasks, _running, TimeSpan.FromSeconds(options.WriteSeconds), latency);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = _gateway.Server.CpuSeconds() - cpuBefore;
+            var commits = await _gateway.CommitsAsync() - commitsBefore;
+            var result = new WriteResult(
+                "Gateway", changes / seconds, commits / seconds, changes / (double)Math.Max(1, commits), latency.Summary(), cpu / seconds * 100,
+                cpu / Math.Max(1, changes) * 1e6, errors, seconds, null);
+            Console.Error.WriteLine(
+                $"  d: Gateway round {round}: {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s, {result.ChangesPerCommit:0.0} changes/commit, p99 {result.Latency!.P99:0.0} ms, cpu {result.ServerCpuPercent:0}% ({result.CpuMicrosPerChange:0} µs per change), errors {result.Errors}");
+            return result;
+        }
+
+        public async ValueTask DisposeAsync() => await Task.WhenAll(_drivers.Select(d => d.DisposeAsync().AsTask()));
     }
 
     /// <summary>Each driver toggles its own task running/paused in a closed loop until the time is up.</summary>
@@ -79,9 +141,9 @@ internal static class WriteScenario
         return (changes, errors);
     }
 
-    public static async Task<WriteResult> RunRawAsync(BenchOptions options)
+    private static async Task<WriteResult> RunRawAsync(BenchOptions options, int round)
     {
-        var dir = Path.Combine(options.WorkDir, "c");
+        var dir = Path.Combine(options.WorkDir, $"c-{round}");
         Directory.CreateDirectory(dir);
         var database = Path.Combine(dir, "c.db");
         var environment = HubTarget.GatewayEnvironment(options, dir);
@@ -122,13 +184,15 @@ internal static class WriteScenario
         var changesPerSecond = root.GetProperty("changesPerSecond").GetDouble();
         var seconds = root.GetProperty("seconds").GetDouble();
         var commitsPerSecond = root.GetProperty("transactions").GetInt64() / seconds;
-        var result = new WriteResult("C", changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, null, 0);
-        Console.Error.WriteLine($"  d: C       {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s");
+        var result = new WriteResult("C", changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, null, 0, seconds, null);
+        Console.Error.WriteLine($"  d: C       round {round}: {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s");
         return result;
     }
 }
 
 /// <param name="ChangesPerSecond">Committed status changes per second; each is two rows (the task update and its event).</param>
+/// <param name="Seconds">Measured time (all windows).</param>
+/// <param name="Windows">Changes per second of each window, in order (null for one window).</param>
 internal sealed record WriteResult(
     string System,
     double ChangesPerSecond,
@@ -137,4 +201,6 @@ internal sealed record WriteResult(
     LatencySummary? Latency,
     double? ServerCpuPercent,
     double? CpuMicrosPerChange,
-    long Errors);
+    long Errors,
+    double Seconds,
+    double[]? Windows);
