@@ -144,7 +144,7 @@ internal sealed class TaskService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var task = await FindForChangeAsync(scope, caller, id, token);
+                var (task, inWorkflow) = await FindForChangeAsync(scope, caller, id, token);
                 if (expected is { } must && task.Status != must)
                 {
                     throw new ConflictException(
@@ -197,7 +197,11 @@ internal sealed class TaskService
                     scope.Emit(EventTypes.TaskFailed, EventPriorities.High, new { task_id = id, error, timestamp = scope.Now }, taskId: id);
                 }
 
-                await WorkflowProgress.EmitForTaskAsync(scope, id, target, token);
+                if (inWorkflow)
+                {
+                    await WorkflowProgress.EmitForTaskAsync(scope, id, target, token);
+                }
+
                 return TaskView.From(task);
             },
             cancellationToken,
@@ -216,7 +220,7 @@ internal sealed class TaskService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var task = await FindForChangeAsync(scope, caller, id, token);
+                var task = (await FindForChangeAsync(scope, caller, id, token)).Task;
                 if (task.Status != AgentTaskStatus.Running)
                 {
                     throw new ConflictException($"task {id} is {StoreEnum.ToStoreValue(task.Status)}; progress is reported while running");
@@ -235,7 +239,7 @@ internal sealed class TaskService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var task = await FindForChangeAsync(scope, caller, id, token);
+                var task = (await FindForChangeAsync(scope, caller, id, token)).Task;
                 var workflows = await scope.Db.WorkflowTasks.Where(link => link.TaskId == id).Select(link => link.WorkflowId).ToListAsync(token);
                 scope.Emit(EventTypes.TaskDeleted, EventPriorities.Normal, new { task_id = id, timestamp = scope.Now }, taskId: id);
                 foreach (var workflowId in workflows)
@@ -264,19 +268,27 @@ internal sealed class TaskService
             cancellationToken);
     }
 
-    /// <summary>Compiled once: every change of a task starts here, and EF's per-call query-cache lookup showed in profiles.</summary>
-    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<AgentTask?>> TaskById =
-        EF.CompileAsyncQuery((GatewayDbContext db, string id, CancellationToken _) => db.Tasks.FirstOrDefault(t => t.Id == id));
+    /// <summary>
+    /// Compiled once: every change of a task starts here, and EF's per-call query-cache lookup showed in profiles. The
+    /// task comes tracked (a change shared with others sees their unsaved changes of it), with whether it belongs to a
+    /// workflow: most tasks do not, and their status changes then skip the query for their workflows.
+    /// </summary>
+    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<TaskForChange?>> TaskById =
+        EF.CompileAsyncQuery((GatewayDbContext db, string id, CancellationToken _) =>
+            db.Tasks.Where(t => t.Id == id).Select(t => new TaskForChange(t, db.WorkflowTasks.Any(link => link.TaskId == t.Id))).FirstOrDefault());
 
-    private static async Task<AgentTask> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
+    private sealed record TaskForChange(AgentTask Task, bool InWorkflow);
+
+    private static async Task<TaskForChange> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
     {
-        var task = await TaskById(scope.Db, id, cancellationToken) ?? throw new NotFoundException("task", id);
+        var found = await TaskById(scope.Db, id, cancellationToken) ?? throw new NotFoundException("task", id);
+        var task = found.Task;
         if (!caller.IsAdmin && CreatorOf(task.Metadata) != caller.UserId)
         {
             throw new ForbiddenException($"task {id} was not created by {caller.UserId}; agents change their own tasks only");
         }
 
-        return task;
+        return found;
     }
 
     private static void RequireWriter(Caller caller)
