@@ -49,7 +49,7 @@ internal sealed partial class EventSubscriptions
             context.ConnectionId,
             () => new ConnectionEventStream(
                 context.ConnectionId,
-                context.Items[ProtocolCapturingHubLifetimeManager<GatewayHub>.ConnectionItem] as HubConnectionContext,
+                context.HubConnection(),
                 _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, () => FellBehind(context), _logger));
         if (stream.Count >= _options.MaxSubscriptionsPerConnection)
         {
@@ -90,7 +90,7 @@ internal sealed partial class EventSubscriptions
 
     private static void FellBehind(HubCallerContext context)
     {
-        (context.Items[typeof(LiveConnection)] as LiveConnection)?.TrySetCloseReason(CloseReasons.FellBehind);
+        context.LiveConnection()?.TrySetCloseReason(CloseReasons.FellBehind);
         context.Abort();
     }
 

@@ -44,7 +44,7 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
 
     public override async Task OnConnectedAsync()
     {
-        var protocol = Context.Items[ProtocolCapturingHubLifetimeManager<GatewayHub>.ProtocolItem] as string ?? "unknown";
+        var protocol = Context.HubConnection()?.Protocol.Name ?? "unknown";
         var connection = await _sessions.OpenAsync(Context, protocol, Context.ConnectionAborted);
         await Clients.Caller.ConnectionEstablished(new ConnectionEstablished(
             connection.SessionId, connection.ClientId, _sessions.NodeId, connection.OpenedAt, _options.HeartbeatIntervalSeconds));

@@ -48,7 +48,7 @@ internal sealed partial class GatewayHubFilter : IHubFilter
     {
         _stats.MessageIn();
         var method = invocationContext.HubMethodName;
-        if (invocationContext.Context.Items[typeof(LiveConnection)] is LiveConnection connection)
+        if (invocationContext.Context.LiveConnection() is { } connection)
         {
             _sessions.Touch(connection);
             if (connection.Invocations is { } bucket && !bucket.TryTake(_time.GetTimestamp()))

@@ -3,19 +3,14 @@ using Microsoft.AspNetCore.SignalR;
 namespace Gateway.Server.Hubs;
 
 /// <summary>
-/// Decorates the real lifetime manager (in-memory now, Redis when scaled out) to record each connection's hub
-/// protocol in its items: the hub's <see cref="HubCallerContext"/> does not expose the protocol, and the session
-/// row must say whether the client speaks JSON or MessagePack; and the connection itself, which the event streams
-/// write shared pre-serialised messages to. Everything else is forwarded unchanged.
+/// Decorates the real lifetime manager (in-memory now, Redis when scaled out) to keep each connection in its
+/// features (<see cref="ConnectionFeatures"/>): the hub's <see cref="HubCallerContext"/> exposes neither the protocol
+/// (the session row must say whether the client speaks JSON or MessagePack) nor the connection, which the event
+/// streams write shared pre-serialised messages to. Everything else is forwarded unchanged.
 /// </summary>
 internal sealed class ProtocolCapturingHubLifetimeManager<THub> : HubLifetimeManager<THub>
     where THub : Hub
 {
-    public const string ProtocolItem = "gateway.protocol";
-
-    /// <summary>The connection itself, so event streams can write a message serialised once for many connections.</summary>
-    public const string ConnectionItem = "gateway.connection";
-
     private readonly HubLifetimeManager<THub> _inner;
 
     public ProtocolCapturingHubLifetimeManager(HubLifetimeManager<THub> inner)
@@ -25,8 +20,7 @@ internal sealed class ProtocolCapturingHubLifetimeManager<THub> : HubLifetimeMan
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
-        connection.Items[ProtocolItem] = connection.Protocol.Name;
-        connection.Items[ConnectionItem] = connection;
+        ConnectionFeatures.Attach(connection);
         return _inner.OnConnectedAsync(connection);
     }
 

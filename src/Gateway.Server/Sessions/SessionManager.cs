@@ -120,7 +120,7 @@ internal sealed partial class SessionManager : IDisposable
                 : null,
         };
         _live.Add(connection);
-        context.Items[typeof(LiveConnection)] = connection;
+        context.SetLiveConnection(connection);
         if (connection.TokenExpiresAt is { } expiry)
         {
             // SignalR closes a connection whose token expired only when the client next sends something, and
@@ -137,7 +137,7 @@ internal sealed partial class SessionManager : IDisposable
     /// <summary>Closes the session of a connection that ended, whoever ended it.</summary>
     public async Task ClosedAsync(HubCallerContext context, Exception? exception)
     {
-        if (context.Items[typeof(LiveConnection)] is not LiveConnection connection)
+        if (context.LiveConnection() is not { } connection)
         {
             return;
         }
