@@ -1,3 +1,4 @@
+using Gateway.Server.Api;
 using Gateway.Server.Auth;
 using Gateway.Server.Cli;
 using Gateway.Server.Dashboard;
@@ -25,8 +26,9 @@ builder.Services.AddGatewayOpenApi();
 builder.Services.AddGatewayMetrics();
 
 var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
+// Problem details for errors and bare status codes, except on upgrade requests (WebSockets): there is no response body
+// to give once upgraded, and an awaiting middleware keeps its state for a WebSocket's whole life (scenario c, README).
+app.UseWhen(context => !GatewayRequests.IsUpgrade(context), problems => problems.UseExceptionHandler().UseStatusCodePages());
 app.UseGatewayDashboard();
 app.UseGatewayAuth();
 app.MapGatewayHealth();

@@ -25,11 +25,18 @@ internal sealed class AnonymousUserMiddleware
         _roles = options.Value.EffectiveAnonymousRoles;
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <remarks>
+    /// Not async when there is nothing to do: an awaiting middleware keeps its state machine for as long as the request
+    /// runs, which for a WebSocket connection is its whole life.
+    /// </remarks>
+    public Task InvokeAsync(HttpContext context) =>
+        _enabled && context.User.Identity?.IsAuthenticated != true ? AuthenticateOrAnonymousAsync(context) : _next(context);
+
+    private async Task AuthenticateOrAnonymousAsync(HttpContext context)
     {
         // The authentication middleware keeps only a success; asking again returns the handler's cached result,
         // which tells "no token" (None) from "a token that failed" (Failure).
-        if (_enabled && context.User.Identity?.IsAuthenticated != true && (await context.AuthenticateAsync()).None)
+        if ((await context.AuthenticateAsync()).None)
         {
             context.User = CreatePrincipal(_roles);
         }
