@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using System.Data;
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Data;
 using Gateway.Data.Interceptors;
 using Microsoft.Data.Sqlite;
@@ -179,7 +180,7 @@ internal sealed partial class ChangeWriter : BackgroundService
             await using var db = await CreateGroupContextAsync();
             db.Database.AutoSavepointsEnabled = savepoints;
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            // Shared changes run in the first pass and not saved yet (their rows are tracked, not written).
+            // Shared changes that have run and are not saved yet: their rows are in the change tracker, not the database.
             var unsaved = false;
             foreach (var change in batch)
             {
@@ -223,7 +224,6 @@ internal sealed partial class ChangeWriter : BackgroundService
                 }
                 catch (DbUpdateException exception) when (IsConstraint(exception, out var constraint))
                 {
-                    // SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused the row.
                     refusal = new ConflictException($"the database refused the change: {constraint.Message}");
                 }
                 catch (Exception exception) when (exception is not DbUpdateException and not SqliteException)
@@ -319,9 +319,10 @@ internal sealed partial class ChangeWriter : BackgroundService
         }
     }
 
-    private static bool IsConstraint(DbUpdateException exception, out SqliteException constraint)
+    /// <summary>SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused a row.</summary>
+    private static bool IsConstraint(DbUpdateException exception, [NotNullWhen(true)] out SqliteException? constraint)
     {
-        constraint = exception.InnerException as SqliteException ?? null!;
+        constraint = exception.InnerException as SqliteException;
         return constraint is { SqliteErrorCode: 19 };
     }
 

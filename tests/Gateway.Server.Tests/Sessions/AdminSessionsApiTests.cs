@@ -86,12 +86,15 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Stale_filter_finds_sessions_silent_for_longer_than_n_seconds()
     {
-        await Task.Delay(2100);
+        // A heartbeat's time is when it arrived; its row is written at the next flush, up to FlushIntervalSeconds (2 s)
+        // later. Silent for more than 4 s: bob (connected before the 4.1 s wait); alice's heartbeat is at most the
+        // flush interval old when the list is made, so the margin holds on a loaded machine.
+        await Task.Delay(4100);
         await _clients[0].Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
         await SessionRowTests.Eventually(() =>
             _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'alice-laptop' AND last_heartbeat > created_at") == 1);
 
-        var page = await ListAsync("?staleSeconds=2&active=true");
+        var page = await ListAsync("?staleSeconds=4&active=true");
 
         Assert.DoesNotContain("alice-laptop", ClientIds(page));
         Assert.Contains("bob-1", ClientIds(page));
