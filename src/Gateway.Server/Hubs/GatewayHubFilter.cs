@@ -102,7 +102,9 @@ internal sealed partial class GatewayHubFilter : IHubFilter
         }
         catch (Exception exception) when (Database.DatabaseBusy.Is(exception))
         {
-            // The session row could not be written: refuse the connection with a code the client can retry on.
+            // The session row could not be written: refuse the connection with a code the client can retry on, and
+            // tell the operator why clients cannot connect.
+            LogConnectRefusedDatabaseBusy(context.Context.ConnectionId);
             throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; no session was opened, retry");
         }
         catch (Exception exception) when (exception is not HubException and not OperationCanceledException)
@@ -118,4 +120,7 @@ internal sealed partial class GatewayHubFilter : IHubFilter
 
     [LoggerMessage(EventId = 3402, Level = LogLevel.Error, Message = "Opening a session failed on connection {ConnectionId} (error id {ErrorId})")]
     private partial void LogConnectFailed(Exception exception, string connectionId, string errorId);
+
+    [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Connection {ConnectionId} refused: the database stayed locked by another writer past the busy timeout")]
+    private partial void LogConnectRefusedDatabaseBusy(string connectionId);
 }
