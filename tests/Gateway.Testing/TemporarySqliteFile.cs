@@ -60,6 +60,22 @@ public sealed class TemporarySqliteFile : IDisposable
         return [.. values];
     }
 
+    /// <summary>The first column of every row of a query, as text; a NULL reads as <c>&lt;null&gt;</c>.</summary>
+    public string[] QueryStrings(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.IsDBNull(0) ? "<null>" : reader.GetString(0));
+        }
+
+        return [.. values];
+    }
+
     /// <summary>Runs a scalar query on a fresh connection and returns its text (null for NULL or no row).</summary>
     public string? QueryString(string sql)
     {

@@ -76,13 +76,13 @@ public sealed class SharedSaveTests : IDisposable
         Assert.Equal("completed", Column($"SELECT status FROM workflows WHERE id = '{workflow.Id}'"));
         Assert.Equal(
             ["task.status", "task.status", "task.status", "task.progress", "tool.output", "tool.output", "tool.completed"],
-            Strings($"SELECT event_type FROM gateway_events WHERE id > {eventsBefore} AND task_id = '{a}' ORDER BY id"));
+            _server.Database.QueryStrings($"SELECT event_type FROM gateway_events WHERE id > {eventsBefore} AND task_id = '{a}' ORDER BY id"));
         Assert.Equal(
             ["pending>running", "running>paused", "paused>running"],
-            Strings($"SELECT json_extract(payload, '$.previous_status') || '>' || json_extract(payload, '$.status') FROM gateway_events WHERE id > {eventsBefore} AND task_id = '{a}' AND event_type = 'task.status' ORDER BY id"));
+            _server.Database.QueryStrings($"SELECT json_extract(payload, '$.previous_status') || '>' || json_extract(payload, '$.status') FROM gateway_events WHERE id > {eventsBefore} AND task_id = '{a}' AND event_type = 'task.status' ORDER BY id"));
         Assert.Equal(
             ["workflow.progress", "workflow.progress", "workflow.status", "workflow.completed"],
-            Strings($"SELECT event_type FROM gateway_events WHERE id > {eventsBefore} AND workflow_id = '{workflow.Id}' AND event_type <> 'workflow.tasks_changed' ORDER BY id"));
+            _server.Database.QueryStrings($"SELECT event_type FROM gateway_events WHERE id > {eventsBefore} AND workflow_id = '{workflow.Id}' AND event_type <> 'workflow.tasks_changed' ORDER BY id"));
         Assert.Equal(
             [50, 100],
             _server.Database.QueryLongs($"SELECT json_extract(payload, '$.progress') FROM gateway_events WHERE id > {eventsBefore} AND workflow_id = '{workflow.Id}' AND event_type = 'workflow.progress' ORDER BY id"));
@@ -113,7 +113,7 @@ public sealed class SharedSaveTests : IDisposable
         Assert.Equal("completed", Column($"SELECT status FROM tasks WHERE id = '{b}'"));
         Assert.Equal(
             ["task.status running", "task.status completed", "task.completed ", "task.status completed", "task.completed "],
-            Strings($"SELECT event_type || ' ' || coalesce(json_extract(payload, '$.status'), '') FROM gateway_events WHERE id > {eventsBefore} AND task_id IN ('{a}', '{b}') ORDER BY id"));
+            _server.Database.QueryStrings($"SELECT event_type || ' ' || coalesce(json_extract(payload, '$.status'), '') FROM gateway_events WHERE id > {eventsBefore} AND task_id IN ('{a}', '{b}') ORDER BY id"));
     }
 
     /// <summary>
@@ -164,21 +164,6 @@ public sealed class SharedSaveTests : IDisposable
         Tasks.ChangeStatusAsync(Admin, id, new ChangeTaskStatusRequest(status, Result: status == "completed" ? Json("{}") : null), default);
 
     private string? Column(string sql) => _server.Database.QueryString(sql);
-
-    private string[] Strings(string sql)
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return [.. values];
-    }
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
 

@@ -53,27 +53,12 @@ public sealed class ToolExecutionsApiTests : IDisposable
     private long Events(string executionId, string? type = null) => _server.Database.QueryLong(
         $"SELECT COUNT(*) FROM gateway_events WHERE execution_id = '{executionId}'" + (type is null ? string.Empty : $" AND event_type = '{type}'"));
 
-    private List<string> QueryTexts(string sql)
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.IsDBNull(0) ? "<null>" : reader.GetString(0));
-        }
-
-        return values;
-    }
-
     private List<JsonElement> Payloads(string executionId, string type) =>
-        QueryTexts($"SELECT payload FROM gateway_events WHERE execution_id = '{executionId}' AND event_type = '{type}' ORDER BY id")
+        _server.Database.QueryStrings($"SELECT payload FROM gateway_events WHERE execution_id = '{executionId}' AND event_type = '{type}' ORDER BY id")
             .Select(p => JsonDocument.Parse(p).RootElement.Clone()).ToList();
 
     /// <summary>Every column of the row, to prove a refused change left it alone.</summary>
-    private string Row(string id) => string.Join("|", QueryTexts(
+    private string Row(string id) => string.Join("|", _server.Database.QueryStrings(
         $"SELECT status || '|' || ifnull(output, '') || '|' || ifnull(error, '') || '|' || ifnull(started_at, '') || '|' || ifnull(completed_at, '') || '|' || ifnull(duration_ms, '') FROM tool_executions WHERE id = '{id}'"));
 
     private static DateTime Stored(string text) => DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
@@ -104,7 +89,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.InRange(execution.GetProperty("startedAt").GetDateTime(), before, DateTime.UtcNow.AddSeconds(1));
         Assert.Equal(JsonValueKind.Null, execution.GetProperty("completedAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, execution.GetProperty("durationMs").ValueKind);
-        Assert.Equal("running|||" + QueryTexts($"SELECT started_at FROM tool_executions WHERE id = '{id}'").Single() + "||", Row(id));
+        Assert.Equal("running|||" + _server.Database.QueryStrings($"SELECT started_at FROM tool_executions WHERE id = '{id}'").Single() + "||", Row(id));
         var started = Assert.Single(Payloads(id, EventTypes.ToolStarted));
         Assert.Equal(("shell", id), (started.GetProperty("tool_name").GetString(), started.GetProperty("execution_id").GetString()));
         Assert.Equal(1, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.started'"));
@@ -140,7 +125,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
             $"/api/tool-executions/{id}/complete",
             new { exitCode = 0, durationMs = 999_999, completedAt = "1999-01-01T00:00:00Z", startedAt = "1999-01-01T00:00:00Z", status = "failed" }));
 
-        var stored = QueryTexts($"SELECT started_at || '|' || completed_at || '|' || duration_ms FROM tool_executions WHERE id = '{id}'").Single().Split('|');
+        var stored = _server.Database.QueryStrings($"SELECT started_at || '|' || completed_at || '|' || duration_ms FROM tool_executions WHERE id = '{id}'").Single().Split('|');
         var startedAt = Stored(stored[0]);
         var completedAt = Stored(stored[1]);
         Assert.Equal("completed", execution.GetProperty("status").GetString());

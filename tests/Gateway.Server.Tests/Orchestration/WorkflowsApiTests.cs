@@ -61,28 +61,13 @@ public sealed class WorkflowsApiTests : IDisposable
 
     /// <summary>The payloads of a workflow's events of one type, oldest first.</summary>
     private List<JsonElement> Payloads(string workflowId, string type) =>
-        QueryTexts($"SELECT payload FROM gateway_events WHERE workflow_id = '{workflowId}' AND event_type = '{type}' ORDER BY id")
+        _server.Database.QueryStrings($"SELECT payload FROM gateway_events WHERE workflow_id = '{workflowId}' AND event_type = '{type}' ORDER BY id")
             .Select(p => JsonDocument.Parse(p).RootElement.Clone()).ToList();
 
-    private List<string> QueryTexts(string sql)
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
-    }
-
-    private string Row(string id) => string.Join("|", QueryTexts($"SELECT status || '|' || updated_at FROM workflows WHERE id = '{id}'"));
+    private string Row(string id) => string.Join("|", _server.Database.QueryStrings($"SELECT status || '|' || updated_at FROM workflows WHERE id = '{id}'"));
 
     private string Sequences(string id) =>
-        string.Join(",", QueryTexts($"SELECT task_id || ':' || sequence FROM workflow_tasks WHERE workflow_id = '{id}' ORDER BY sequence, task_id"));
+        string.Join(",", _server.Database.QueryStrings($"SELECT task_id || ':' || sequence FROM workflow_tasks WHERE workflow_id = '{id}' ORDER BY sequence, task_id"));
 
     [Fact]
     public async Task Create_get_and_the_created_event_are_one_change()
@@ -100,7 +85,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Empty(TaskIds(fetched));
         Assert.Equal(0, fetched.GetProperty("progress").GetProperty("total").GetInt32());
         Assert.Equal(1, Events(id, EventTypes.WorkflowCreated));
-        Assert.Equal("{\"steps\":[\"build\",\"test\"],\"retries\":2}", QueryTexts($"SELECT definition FROM workflows WHERE id = '{id}'").Single());
+        Assert.Equal("{\"steps\":[\"build\",\"test\"],\"retries\":2}", _server.Database.QueryStrings($"SELECT definition FROM workflows WHERE id = '{id}'").Single());
     }
 
     [Theory]
@@ -249,7 +234,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(3, progress[^1].GetProperty("total").GetInt32());
         Assert.Equal(c, progress[^1].GetProperty("current_task").GetString());
         // Each task list change logs tasks_changed first, then progress, in the same change.
-        var order = QueryTexts($"SELECT event_type FROM gateway_events WHERE workflow_id = '{id}' ORDER BY id");
+        var order = _server.Database.QueryStrings($"SELECT event_type FROM gateway_events WHERE workflow_id = '{id}' ORDER BY id");
         string[] expected =
         [
             EventTypes.WorkflowCreated,
@@ -327,7 +312,7 @@ public sealed class WorkflowsApiTests : IDisposable
 
         Assert.Equal([tasks[2], tasks[0], tasks[1]], TaskIds(workflow));
         Assert.Equal([tasks[2], tasks[0], tasks[1]], TaskIds(await GetAsync(id)));
-        Assert.Equal(tasks[2], QueryTexts($"SELECT task_id FROM workflow_tasks WHERE workflow_id = '{id}' AND sequence = 0").Single());
+        Assert.Equal(tasks[2], _server.Database.QueryStrings($"SELECT task_id FROM workflow_tasks WHERE workflow_id = '{id}' AND sequence = 0").Single());
         Assert.Equal([tasks[2], tasks[0], tasks[1]], Payloads(id, EventTypes.WorkflowTasksChanged)[^1].GetProperty("task_ids").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 
@@ -430,7 +415,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal("completed", done.GetProperty("status").GetString());
         Assert.Equal(100, done.GetProperty("progress").GetProperty("percent").GetInt32());
         Assert.Equal(1, Events(id, EventTypes.WorkflowCompleted));
-        Assert.Equal("completed", QueryTexts($"SELECT status FROM workflows WHERE id = '{id}'").Single());
+        Assert.Equal("completed", _server.Database.QueryStrings($"SELECT status FROM workflows WHERE id = '{id}'").Single());
     }
 
     [Fact]
