@@ -36,6 +36,9 @@ internal sealed class BenchOptions
 
     public double StepSeconds { get; init; }
 
+    /// <summary>Scenario a: steps that halve the gap between each side's highest passing rate and its first failing one.</summary>
+    public int RefineSteps { get; init; }
+
     public double IdleSeconds { get; init; }
 
     public double HeartbeatSeconds { get; init; }
@@ -79,8 +82,9 @@ internal sealed class BenchOptions
             Connections = Number("--connections") ?? (quick ? 500 : 5000),
             Subscribers = Number("--subscribers") ?? (quick ? 200 : 1000),
             Rates = Value("--rates")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray()
-                ?? (quick ? [25, 100, 400] : [10, 25, 50, 100, 200, 300, 400, 600, 800, 1600]),
+                ?? (quick ? [25, 100, 400] : [50, 100, 200, 300, 400, 600, 800, 1600]),
             StepSeconds = Number("--step-seconds") ?? (quick ? 1.5 : 4),
+            RefineSteps = Number("--refine") ?? (quick ? 1 : 2),
             IdleSeconds = Number("--idle-seconds") ?? (quick ? 2 : 5),
             HeartbeatSeconds = quick ? 5 : 10,
             HoldSeconds = Number("--hold-seconds") ?? 0,

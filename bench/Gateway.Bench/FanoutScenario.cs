@@ -19,7 +19,9 @@ internal sealed class FanoutScenario
     public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, HubTarget gateway, HubTarget baseline)
     {
         var maxWarmUpSeconds = options.Quick ? 5 : 30;
-        var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds)) + WarmUpRate * (maxWarmUpSeconds + 1)) / options.Groups + 16;
+        var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds))
+            + options.RefineSteps * (int)Math.Ceiling(options.Rates.Max() * options.StepSeconds)
+            + WarmUpRate * (maxWarmUpSeconds + 1)) / options.Groups + 16;
         var sides = new List<Side>();
         foreach (var target in new[] { gateway, baseline })
         {
@@ -48,10 +50,26 @@ internal sealed class FanoutScenario
         {
             foreach (var side in sides.Where(s => !s.Saturated))
             {
-                var step = await side.RunStepAsync(options, rate, options.StepSeconds);
-                results.Add(step);
-                Console.Error.WriteLine(
-                    $"  a: {step.System,-7} {rate,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%  change answered p50 {step.ChangeAnswer.P50:0.0} p99 {step.ChangeAnswer.P99:0.0} ms{(step.ChangesPerCommit is { } perCommit ? $", {perCommit:0.0} changes/commit" : "")}");
+                results.Add(Logged(await side.RunStepAsync(options, rate, options.StepSeconds)));
+            }
+        }
+
+        // The grid is coarse at the top (600, 800, 1600): ceilings of 790 and 610 changes/s both read as 600, and one
+        // of 610 against 790 as 600 against 800 (0.75). Each refining step halves the gap between a side's highest
+        // passing rate and its first failing one above it, sides alternating; a pause first lets a server that failed
+        // the last step work off its backlog.
+        for (var refine = 0; refine < options.RefineSteps; refine++)
+        {
+            foreach (var side in sides)
+            {
+                if (NextRefiningRate(results, side.Name) is not { } rate)
+                {
+                    continue;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 1 : 2));
+                side.Saturated = false;
+                results.Add(Logged(await side.RunStepAsync(options, rate, options.StepSeconds)));
             }
         }
 
@@ -61,6 +79,27 @@ internal sealed class FanoutScenario
         }
 
         return results;
+    }
+
+    /// <summary>Midway (to 25 changes/s) between the highest passing rate and the lowest failing one above it, if that gap is wider than 50.</summary>
+    private static int? NextRefiningRate(List<FanoutStep> steps, string system)
+    {
+        var mine = steps.Where(s => s.System == system).ToList();
+        if (mine.Where(FanoutLimits.Met).MaxBy(s => s.ChangesPerSecond) is not { } passed
+            || mine.Where(s => !FanoutLimits.Met(s) && s.ChangesPerSecond > passed.ChangesPerSecond).MinBy(s => s.ChangesPerSecond) is not { } failed
+            || failed.ChangesPerSecond - passed.ChangesPerSecond <= 50)
+        {
+            return null;
+        }
+
+        return (passed.ChangesPerSecond + failed.ChangesPerSecond) / 2 / 25 * 25;
+    }
+
+    private static FanoutStep Logged(FanoutStep step)
+    {
+        Console.Error.WriteLine(
+            $"  a: {step.System,-7} {step.ChangesPerSecond,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%  change answered p50 {step.ChangeAnswer.P50:0.0} p99 {step.ChangeAnswer.P99:0.0} ms{(step.ChangesPerCommit is { } perCommit ? $", {perCommit:0.0} changes/commit" : "")}");
+        return step;
     }
 
     private sealed class Side : IAsyncDisposable
@@ -297,6 +336,14 @@ internal sealed class FanoutScenario
         public readonly Latency Answer = new();
         public long Delivered;
     }
+}
+
+/// <summary>What scenario a counts as sustained: p99 under the limit, nothing lost, no change refused.</summary>
+internal static class FanoutLimits
+{
+    public const double P99Ms = 50;
+
+    public static bool Met(FanoutStep step) => step.Latency.P99 < P99Ms && step.Lost == 0 && step.Errors == 0;
 }
 
 /// <param name="CpuMicrosPerDelivery">Server CPU time per delivered event, in microseconds.</param>
