@@ -98,7 +98,7 @@ internal sealed class FanoutScenario
     private static FanoutStep Logged(FanoutStep step)
     {
         Console.Error.WriteLine(
-            $"  a: {step.System,-7} {step.ChangesPerSecond,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%  change answered p50 {step.ChangeAnswer.P50:0.0} p99 {step.ChangeAnswer.P99:0.0} ms{(step.ChangesPerCommit is { } perCommit ? $", {perCommit:0.0} changes/commit" : "")}");
+            $"  a: {step.System,-7} {step.ChangesPerSecond,5}/s changes -> {step.DeliveriesPerSecond,9:0} deliveries/s  p50 {step.Latency.P50,8:0.0} p99 {step.Latency.P99,8:0.0} p99.9 {step.Latency.P999,8:0.0} ms  lost {step.Lost}  errors {step.Errors}  server cpu {step.ServerCpuPercent,4:0}% (run-queue wait {step.ServerRunQueueWaitPercent,3:0}%)  generator cpu {step.GeneratorCpuPercent,4:0}%  {step.DeliveriesPerFrame:0.00} deliveries/frame  change answered p50 {step.ChangeAnswer.P50:0.0} p99 {step.ChangeAnswer.P99:0.0} ms{(step.ChangesPerCommit is { } perCommit ? $", {perCommit:0.0} changes/commit" : "")}");
         return step;
     }
 
@@ -236,6 +236,7 @@ internal sealed class FanoutScenario
             var cpuBefore = _target.Server.CpuSeconds();
             var waitBefore = _target.Server.RunQueueWaitSeconds();
             var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var framesBefore = RawSubscriber.Frames;
             var period = (double)Stopwatch.Frequency / rate;
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
 
@@ -291,6 +292,7 @@ internal sealed class FanoutScenario
             var waited = _target.Server.RunQueueWaitSeconds() - waitBefore;
             var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
             var delivered = Interlocked.Read(ref step.Delivered);
+            var frames = RawSubscriber.Frames - framesBefore;
             var commits = await _target.CommitsAsync() - commitsBefore;
             var latency = step.Latency.Summary();
             var lost = expected - delivered;
@@ -316,7 +318,8 @@ internal sealed class FanoutScenario
                 waited / wall * 100,
                 generatorCpu / wall * 100,
                 step.Answer.Summary(),
-                commits == 0 ? null : changes / (double)commits);
+                commits == 0 ? null : changes / (double)commits,
+                frames == 0 ? double.NaN : delivered / (double)frames);
         }
 
         public async ValueTask DisposeAsync()
@@ -347,6 +350,7 @@ internal static class FanoutLimits
 }
 
 /// <param name="CpuMicrosPerDelivery">Server CPU time per delivered event, in microseconds.</param>
+/// <param name="DeliveriesPerFrame">Events received per WebSocket message (heartbeat answers count as frames too); above 1 the server's transport coalesced sends.</param>
 internal sealed record FanoutStep(
     string System,
     int ChangesPerSecond,
@@ -363,7 +367,8 @@ internal sealed record FanoutStep(
     double ServerRunQueueWaitPercent,
     double GeneratorCpuPercent,
     LatencySummary ChangeAnswer,
-    double? ChangesPerCommit);
+    double? ChangesPerCommit,
+    double DeliveriesPerFrame);
 
 internal static class Schedule
 {

@@ -20,6 +20,8 @@ internal sealed class RawSubscriber : IAsyncDisposable
     private static readonly byte[] ConnectionEstablished = Encoding.UTF8.GetBytes(nameof(IGatewayClient.ConnectionEstablished));
 
     private readonly ClientWebSocket _socket = new();
+    private static long s_frames;
+
     private readonly Action _onEvent;
     private readonly TaskCompletionSource _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, TaskCompletionSource> _pending = [];
@@ -34,6 +36,13 @@ internal sealed class RawSubscriber : IAsyncDisposable
     }
 
     /// <summary>Connects (no negotiation, as the SignalR clients of the bench) and waits for ConnectionEstablished.</summary>
+    /// <summary>
+    /// WebSocket messages received by every subscriber of the process so far. A server that finds several SignalR
+    /// messages waiting in a connection's pipe sends them in one WebSocket message, so deliveries per frame above 1
+    /// shows its transport coalescing sends (one syscall for several events), which it does once its sends fall behind.
+    /// </summary>
+    public static long Frames => Interlocked.Read(ref s_frames);
+
     public static async Task<RawSubscriber> ConnectAsync(Uri server, string? accessToken, Action onEvent)
     {
         var subscriber = new RawSubscriber(onEvent);
@@ -197,6 +206,11 @@ internal sealed class RawSubscriber : IAsyncDisposable
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    Interlocked.Increment(ref s_frames);
                 }
 
                 filled += result.Count;

@@ -92,8 +92,8 @@ internal static class Report
     private static void Fanout(BenchResults results, List<FanoutStep> steps, StringBuilder table)
     {
         table.AppendLine();
-        table.AppendLine(Invariant($"a. status change -> delivered: {results.Subscribers} subscribers in 10 groups; latency from the intended send, ms; cpu = server µs per delivery; wait = server threads runnable but not running (other load on its core), thread-seconds per second in %"));
-        table.AppendLine("changes/s | Gateway deliv/s  p50     p99   p99.9  cpu wait lost | B1 deliv/s   p50     p99   p99.9  cpu wait lost | ratio deliv/s  p99  cpu");
+        table.AppendLine(Invariant($"a. status change -> delivered: {results.Subscribers} subscribers in 10 groups; latency from the intended send, ms; cpu = server µs per delivery; wait = server threads runnable but not running (other load on its core), thread-seconds per second in %; d/f = deliveries per WebSocket frame (above 1: the transport coalesced sends that fell behind)"));
+        table.AppendLine("changes/s | Gateway deliv/s  p50     p99   p99.9  cpu wait lost  d/f | B1 deliv/s   p50     p99   p99.9  cpu wait lost  d/f | ratio deliv/s  p99  cpu");
         foreach (var rate in steps.Select(s => s.ChangesPerSecond).Distinct().Order())
         {
             var g = steps.FirstOrDefault(s => s.System == "Gateway" && s.ChangesPerSecond == rate);
@@ -170,8 +170,8 @@ internal static class Report
     private static bool Ok(FanoutStep s) => FanoutLimits.Met(s);
 
     private static string Step(FanoutStep? s) => s is null
-        ? "        (not run: saturated, or refined elsewhere)"
-        : Invariant($"{s.DeliveriesPerSecond,10:0} {s.Latency.P50,6:0.0} {s.Latency.P99,7:0.0} {s.Latency.P999,7:0.0} {s.CpuMicrosPerDelivery,4:0} {s.ServerRunQueueWaitPercent,3:0}% {s.Lost,5}");
+        ? "        (not run: saturated, or refined elsewhere)     "
+        : Invariant($"{s.DeliveriesPerSecond,10:0} {s.Latency.P50,6:0.0} {s.Latency.P99,7:0.0} {s.Latency.P999,7:0.0} {s.CpuMicrosPerDelivery,4:0} {s.ServerRunQueueWaitPercent,3:0}% {s.Lost,5} {s.DeliveriesPerFrame,4:0.00}");
 
     private static Verdict Check(string scenario, string target, string figure, double gateway, double baseline, Func<double, bool> rule)
     {
