@@ -94,10 +94,15 @@ internal sealed partial class ConnectionEventStream
 
     /// <summary>
     /// Queues a replayed event, waiting for room (outside the broadcaster's lock: while replaying, only the replaying
-    /// caller touches this subscription). False when the connection is gone.
+    /// caller touches this subscription). False when the connection is gone or the subscription was removed meanwhile.
     /// </summary>
     public async Task<bool> EnqueueReplayedAsync(EventSubscription subscription, EventLogEntry entry, CancellationToken cancellationToken)
     {
+        if (subscription.Removed)
+        {
+            return false;
+        }
+
         if (entry.Id <= subscription.LastQueuedId)
         {
             return true;
@@ -139,6 +144,13 @@ internal sealed partial class ConnectionEventStream
 
     public void GoLive(EventSubscription subscription)
     {
+        if (subscription.Removed)
+        {
+            // Unsubscribed while it replayed: nothing more goes out for it.
+            subscription.HeldBack = null;
+            return;
+        }
+
         foreach (var entry in subscription.HeldBack ?? [])
         {
             Enqueue(subscription, entry, null);

@@ -102,6 +102,7 @@ internal sealed class EventBroadcaster
                 return false;
             }
 
+            removed.Removed = true;
             _index.Remove(stream, removed);
             return true;
         }

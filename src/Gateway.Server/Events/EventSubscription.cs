@@ -7,6 +7,7 @@ namespace Gateway.Server.Events;
 internal sealed class EventSubscription
 {
     private readonly HashSet<string>? _types;
+    private bool _removed;
 
     public EventSubscription(string id, SubscriptionRequest request)
     {
@@ -27,6 +28,17 @@ internal sealed class EventSubscription
 
     /// <summary>While replaying, live events wait here; null once live. Guarded by the broadcaster's lock.</summary>
     public List<EventLogEntry>? HeldBack { get; set; }
+
+    /// <summary>
+    /// Set (under the broadcaster's lock) when the client unsubscribes. A connection's invocations run side by side, so
+    /// an Unsubscribe can arrive while this subscription's Subscribe still replays: the replay stops at the next event
+    /// and the subscription never goes live.
+    /// </summary>
+    public bool Removed
+    {
+        get => Volatile.Read(ref _removed);
+        set => Volatile.Write(ref _removed, value);
+    }
 
     /// <summary>The newest id handed to the connection's queue; guarded by the broadcaster's lock once live.</summary>
     public long LastQueuedId { get; set; }

@@ -45,6 +45,7 @@ public static class GatewayHubServiceCollectionExtensions
         services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = limits.MaxMessageBytes;
+                options.MaximumParallelInvocationsPerClient = limits.MaxParallelInvocationsPerConnection;
                 // Clients see chosen errors only: the filter turns every exception into a coded HubException, so
                 // detailed errors add nothing but the reason a connection was closed (an oversized message, say).
                 options.EnableDetailedErrors = true;

@@ -24,6 +24,15 @@ public sealed class LimitOptions
 
     /// <summary>Token bucket capacity: how many invocations may arrive at once after a quiet spell.</summary>
     public int InvocationBurst { get; set; } = 200;
+
+    /// <summary>
+    /// Hub invocations of one connection that run at once (SignalR's MaximumParallelInvocationsPerClient); more wait
+    /// in the connection. They start in the order they arrive and each reaches the change writer's queue before the next
+    /// starts, so a client may pipeline changes (compare-and-set ones too) and they commit in that order; answers can
+    /// come back in any order. At 1 (SignalR's default) each waits for the commit of the one before: an orchestrator on
+    /// one connection then made one change per commit round trip, which capped scenario a of the benchmarks.
+    /// </summary>
+    public int MaxParallelInvocationsPerConnection { get; set; } = 16;
 }
 
 internal sealed class LimitOptionsValidator : IValidateOptions<LimitOptions>
@@ -49,6 +58,11 @@ internal sealed class LimitOptionsValidator : IValidateOptions<LimitOptions>
         if (options.InvocationsPerSecond < 0 || (options.InvocationsPerSecond > 0 && options.InvocationBurst < 1))
         {
             failures.Add("Limits:InvocationsPerSecond must be 0 (no limit) or positive with InvocationBurst at least 1 (e.g. 100 and 200)");
+        }
+
+        if (options.MaxParallelInvocationsPerConnection is < 1 or > 1024)
+        {
+            failures.Add($"Limits:MaxParallelInvocationsPerConnection must be 1 to 1024 (e.g. 16), not {options.MaxParallelInvocationsPerConnection}");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
