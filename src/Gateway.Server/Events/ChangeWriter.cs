@@ -123,6 +123,10 @@ internal sealed partial class ChangeWriter : BackgroundService
 
             // Already open: EF Core leaves it open when the context is disposed.
             db.Database.SetDbConnection(_connection, contextOwnsConnection: false);
+            // Changes are detected once per save (SaveAsync): with detection automatic, the timestamp interceptor's
+            // look at the tracked entries scanned them all and SaveChanges scanned them again. Nothing else in a change
+            // needs detected states: tracking queries return the tracked entities, and Add and Remove set theirs.
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
             return db;
         }
         catch
@@ -204,7 +208,7 @@ internal sealed partial class ChangeWriter : BackgroundService
                     if (saveAlone)
                     {
                         Interlocked.Increment(ref _saves);
-                        await db.SaveChangesAsync(CancellationToken.None);
+                        await SaveAsync(db);
                     }
                     else
                     {
@@ -310,13 +314,19 @@ internal sealed partial class ChangeWriter : BackgroundService
         try
         {
             Interlocked.Increment(ref _saves);
-            await db.SaveChangesAsync(CancellationToken.None);
+            await SaveAsync(db);
             return true;
         }
         catch (DbUpdateException exception) when (exception is DbUpdateConcurrencyException || IsConstraint(exception, out _))
         {
             return false;
         }
+    }
+
+    private static Task<int> SaveAsync(GatewayDbContext db)
+    {
+        db.ChangeTracker.DetectChanges();
+        return db.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused a row.</summary>
