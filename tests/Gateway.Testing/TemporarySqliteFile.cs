@@ -105,6 +105,12 @@ public sealed class TemporarySqliteFile : IDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Takes the database's write lock (<c>BEGIN IMMEDIATE</c> on a connection of its own) until disposed, as another
+    /// process writing would: the gateway's writers wait for it or give up with database_busy.
+    /// </summary>
+    public IDisposable HoldWriteLock() => new WriteLock(Open());
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
@@ -115,6 +121,44 @@ public sealed class TemporarySqliteFile : IDisposable
         catch (IOException)
         {
             // A file still open on a slow teardown is left in the temp folder rather than failing the test.
+        }
+    }
+
+    private sealed class WriteLock : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+
+        public WriteLock(SqliteConnection connection)
+        {
+            _connection = connection;
+            try
+            {
+                Execute("BEGIN IMMEDIATE");
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Execute("ROLLBACK");
+            }
+            finally
+            {
+                _connection.Dispose();
+            }
+        }
+
+        private void Execute(string sql)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
         }
     }
 }

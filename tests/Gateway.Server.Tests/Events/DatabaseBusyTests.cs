@@ -30,14 +30,8 @@ public sealed class DatabaseBusyTests : IDisposable
         await using var hub = _server.CreateClient(GatewayTestServer.Token("agent-1", GatewayRoles.Agent));
         await hub.StartAsync();
 
-        using (var holder = _server.Database.Open())
+        using (_server.Database.HoldWriteLock())
         {
-            using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
-
             using var blocked = await agent.PostAsJsonAsync(
                 new Uri("/api/tasks", UriKind.Relative), new { title = "while locked", taskType = "indexing" });
 
@@ -49,10 +43,6 @@ public sealed class DatabaseBusyTests : IDisposable
             var refused = await Assert.ThrowsAsync<HubException>(() => hub.Connection.InvokeAsync<TaskInfo>(
                 nameof(ITaskHub.CreateTask), new CreateTaskCommand("over the hub while locked", "indexing")));
             Assert.Equal(HubErrorCodes.DatabaseBusy, HubErrorCodes.CodeOf(refused.Message));
-
-            using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
         }
 
         var after = await TasksApiTests.CreateAsync(agent, "after the lock");
@@ -71,23 +61,13 @@ public sealed class DatabaseBusyTests : IDisposable
         try
         {
             TimeSpan refusedWithin;
-            using (var holder = _server.Database.Open())
+            using (_server.Database.HoldWriteLock())
             {
-                using (var begin = holder.CreateCommand())
-                {
-                    begin.CommandText = "BEGIN IMMEDIATE";
-                    begin.ExecuteNonQuery();
-                }
-
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 await Task.WhenAll(clients.Select(c => c.Connection.StartAsync()));
                 var errors = await Task.WhenAll(clients.Select(c => c.Closed));
                 refusedWithin = clock.Elapsed;
                 Assert.All(errors, error => Assert.Equal(HubErrorCodes.DatabaseBusy, HubErrorCodes.CodeOf(error?.Message)));
-
-                using var rollback = holder.CreateCommand();
-                rollback.CommandText = "ROLLBACK";
-                rollback.ExecuteNonQuery();
             }
 
             // One failed write for the batch of session rows, not one busy timeout (1 s here) per connection after it.

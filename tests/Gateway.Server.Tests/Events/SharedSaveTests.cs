@@ -5,6 +5,7 @@ using Gateway.Server.Orchestration;
 using Gateway.Server.Orchestration.Tasks;
 using Gateway.Server.Orchestration.ToolExecutions;
 using Gateway.Server.Orchestration.Workflows;
+using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -125,23 +126,13 @@ public sealed class SharedSaveTests : IDisposable
         var transactionsBefore = Writer.Transactions;
         var queued = new List<Task>();
         Task blocker;
-        using (var holder = _server.Database.Open())
+        using (_server.Database.HoldWriteLock())
         {
-            using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
-
             blocker = Tasks.CreateAsync(Admin, new CreateTaskRequest("blocker", null, "test", null, null, null), default);
-            await WaitUntilAsync(() => Writer.Queued == 0);
+            await SessionRowTests.Eventually(() => Writer.Queued == 0, what: "the writer taking the blocker");
             // Each call queues its change before it returns (nothing awaited before the writer's queue).
             queued.AddRange(changes.Select(change => change()));
             Assert.Equal(changes.Length, Writer.Queued);
-
-            using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
         }
 
         await blocker;
@@ -166,14 +157,4 @@ public sealed class SharedSaveTests : IDisposable
     private string? Column(string sql) => _server.Database.QueryString(sql);
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the writer never took the blocker");
-            await Task.Delay(5);
-        }
-    }
 }

@@ -6,6 +6,7 @@ using Gateway.Server.Metrics;
 using Gateway.Server.Orchestration;
 using Gateway.Server.Orchestration.Tasks;
 using Gateway.Server.Sessions;
+using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -57,17 +58,11 @@ public sealed class PipelinedInvocationTests : IDisposable
         const int Changes = 20;
         var sent = new List<Task<TaskInfo>>();
         Task blocker;
-        using (var holder = _server.Database.Open())
+        using (_server.Database.HoldWriteLock())
         {
-            using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
-
             // The writer takes the blocker and waits for the lock; the pipelined changes then wait in its queue.
             blocker = Tasks.CreateAsync(Admin, new CreateTaskRequest("blocker", null, "test", null, null, null), default);
-            await WaitUntilAsync(() => Writer.Queued == 0, "the writer never took the blocker");
+            await SessionRowTests.Eventually(() => Writer.Queued == 0, what: "the writer taking the blocker");
             for (var i = 0; i < Changes; i++)
             {
                 // pending -> running, then running <-> paused, each expecting the status the one before it left.
@@ -76,13 +71,9 @@ public sealed class PipelinedInvocationTests : IDisposable
             }
 
             // With one invocation at a time (SignalR's default) only the first would ever be queued.
-            await WaitUntilAsync(() => Writer.Queued == Limit, $"not {Limit} changes of one connection in the writer's queue at once (saw {Writer.Queued})");
+            await SessionRowTests.Eventually(() => Writer.Queued == Limit, what: $"{Limit} changes of one connection in the writer's queue at once");
             await Task.Delay(300);
             Assert.Equal(Limit, Writer.Queued);
-
-            using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
         }
 
         await blocker;
@@ -139,14 +130,4 @@ public sealed class PipelinedInvocationTests : IDisposable
         Payload = "{}",
         CreatedAt = DateTime.UtcNow,
     };
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(5);
-        }
-    }
 }

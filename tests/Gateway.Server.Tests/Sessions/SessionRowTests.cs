@@ -80,17 +80,17 @@ public sealed class SessionRowTests : IDisposable
         return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4));
     }
 
-    internal static async Task Eventually(Func<bool> condition, TimeSpan? timeout = null)
+    internal static async Task Eventually(Func<bool> condition, TimeSpan? timeout = null, string what = "condition")
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail("condition not met in time");
+                Assert.Fail($"{what} not met in time");
             }
 
-            await Task.Delay(50);
+            await Task.Delay(5);
         }
     }
 }
