@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gateway.Contracts;
 using Microsoft.AspNetCore.SignalR;
 
@@ -6,7 +7,8 @@ namespace Gateway.Bench.Baselines;
 /// <summary>
 /// B1: what the gateway does on the wire, and nothing else. The same route, protocols, records and method names
 /// (Heartbeat, Subscribe, ChangeTaskStatus), a SignalR group per subscribed id, no database, no authentication,
-/// no per-connection queue: the cost floor of SignalR itself on this machine.
+/// no per-connection queue: the cost floor of SignalR itself on this machine. B2 (<c>--database PATH</c>): B1 that
+/// commits each status change to the gateway's schema before broadcasting it (<see cref="DurableChangeLog"/>).
 /// </summary>
 internal static class BareHub
 {
@@ -14,7 +16,18 @@ internal static class BareHub
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 65536).AddMessagePackProtocol();
+        builder.Services.AddSignalR(options =>
+        {
+            options.MaximumReceiveMessageSize = 65536;
+            // As the gateway (Limits:MaxParallelInvocationsPerConnection): a driver's changes do not wait for each
+            // other's commit. Without a database (B1) every invocation finishes synchronously, so it changes nothing.
+            options.MaximumParallelInvocationsPerClient = 16;
+        }).AddMessagePackProtocol();
+        if (builder.Configuration["database"] is { Length: > 0 } database)
+        {
+            builder.Services.AddSingleton(new DurableChangeLog(database));
+        }
+
         var app = builder.Build();
         app.MapHub<BaselineHub>(GatewayRoutes.Hub);
         app.MapGet("/health/live", () => "ok");
@@ -23,9 +36,10 @@ internal static class BareHub
     }
 }
 
-internal sealed class BaselineHub : Hub
+internal sealed class BaselineHub(IServiceProvider services) : Hub
 {
     private static long s_eventId;
+    private readonly DurableChangeLog? _log = services.GetService<DurableChangeLog>();
 
     public override Task OnConnectedAsync() =>
         Clients.Caller.SendAsync(
@@ -48,7 +62,6 @@ internal sealed class BaselineHub : Hub
     public async Task<TaskInfo> ChangeTaskStatus(string taskId, ChangeTaskStatusCommand command)
     {
         var now = DateTime.UtcNow;
-        var id = Interlocked.Increment(ref s_eventId);
         var payload = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["task_id"] = taskId,
@@ -56,6 +69,9 @@ internal sealed class BaselineHub : Hub
             ["previous_status"] = command.ExpectedStatus,
             ["timestamp"] = now,
         });
+        var id = _log is null
+            ? Interlocked.Increment(ref s_eventId)
+            : await _log.AppendAsync(taskId, command.Status, command.ExpectedStatus, payload, now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture));
         await Clients.Group(taskId).SendAsync(
             nameof(IGatewayClient.EventReceived),
             new GatewayEvent(taskId, id, EventTypes.TaskStatus, EventPriorities.Normal, taskId, null, null, payload, now),

@@ -1,11 +1,12 @@
 using Gateway.Bench.Baselines;
 
 // b1 --urls URL : bare SignalR hub (no database, no auth) with the gateway's method names and records.
+// b2 --urls URL --database PATH : B1 that commits each status change (raw SQLite, group commit) before broadcasting it.
 // b0 --urls URL : bare Kestrel WebSocket endpoint (hello on connect, echo, broadcast).
 // c DB SECONDS BATCH CONCURRENCY : raw Microsoft.Data.Sqlite status changes into the gateway's schema; prints JSON.
 return args.FirstOrDefault() switch
 {
-    "b1" => await BareHub.RunAsync(args[1..]),
+    "b1" or "b2" => await BareHub.RunAsync(args[1..]),
     "b0" => await BareWebSocket.RunAsync(args[1..]),
     "c" => await RawSqlite.RunAsync(args[1..]),
     _ => Usage(),
@@ -13,6 +14,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Gateway.Bench.Baselines b1|b0 [--urls URL] | c DB SECONDS BATCH TASKS");
+    Console.Error.WriteLine("usage: Gateway.Bench.Baselines b1|b0 [--urls URL] | b2 --urls URL --database PATH | c DB SECONDS BATCH TASKS");
     return 2;
 }

@@ -57,6 +57,9 @@ internal sealed class BenchOptions
     /// <summary>Seconds to keep the connections of scenario c open after measuring (to inspect the server).</summary>
     public int HoldSeconds { get; init; }
 
+    /// <summary>Scenario a also runs B2 (B1 with a durable write per change): what persistence alone costs. Off by default (a third side makes a a third longer).</summary>
+    public bool DurableBaseline { get; init; }
+
     public string SigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public static BenchOptions Parse(string[] args)
@@ -90,6 +93,7 @@ internal sealed class BenchOptions
             HoldSeconds = Number("--hold-seconds") ?? 0,
             WriteSeconds = Number("--write-seconds") ?? (quick ? 2 : 5),
             WriteRounds = Number("--write-rounds") ?? (quick ? 1 : 3),
+            DurableBaseline = args.Contains("--b2"),
         };
     }
 }

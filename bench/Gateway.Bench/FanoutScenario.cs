@@ -16,14 +16,14 @@ internal sealed class FanoutScenario
 {
     private const int WarmUpRate = 100;
 
-    public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, HubTarget gateway, HubTarget baseline)
+    public static async Task<List<FanoutStep>> RunAsync(BenchOptions options, IReadOnlyList<HubTarget> targets)
     {
         var maxWarmUpSeconds = options.Quick ? 5 : 30;
         var maxChanges = (options.Rates.Sum(r => (int)Math.Ceiling(r * options.StepSeconds))
             + options.RefineSteps * (int)Math.Ceiling(options.Rates.Max() * options.StepSeconds)
             + WarmUpRate * (maxWarmUpSeconds + 1)) / options.Groups + 16;
         var sides = new List<Side>();
-        foreach (var target in new[] { gateway, baseline })
+        foreach (var target in targets)
         {
             Console.Error.WriteLine($"  a: connecting {options.Subscribers} subscribers to {target.Name}");
             sides.Add(await Side.StartAsync(options, target, maxChanges));

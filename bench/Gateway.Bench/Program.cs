@@ -16,10 +16,11 @@ var token = await HubTarget.MintTokenAsync(options);
 
 if (options.Scenarios.Contains('a', StringComparison.Ordinal))
 {
-    Console.Error.WriteLine($"scenario a: {options.Subscribers} subscribers in {options.Groups} groups, rates {string.Join(", ", options.Rates)} changes/s, {options.StepSeconds} s each, Gateway and B1 interleaved");
+    Console.Error.WriteLine($"scenario a: {options.Subscribers} subscribers in {options.Groups} groups, rates {string.Join(", ", options.Rates)} changes/s, {options.StepSeconds} s each, Gateway and B1{(options.DurableBaseline ? " and B2" : "")} interleaved");
     await using var gateway = await HubTarget.StartGatewayAsync(options, "a-gateway", token);
     await using var bare = await HubTarget.StartBareHubAsync(options, "a-b1");
-    results.Fanout = await FanoutScenario.RunAsync(options, gateway, bare);
+    await using var durable = options.DurableBaseline ? await HubTarget.StartDurableHubAsync(options, "a-b2") : null;
+    results.Fanout = await FanoutScenario.RunAsync(options, durable is null ? [gateway, bare] : [gateway, bare, durable]);
 }
 
 if (options.Scenarios.Contains('b', StringComparison.Ordinal) || options.Scenarios.Contains('c', StringComparison.Ordinal))

@@ -117,8 +117,31 @@ internal static class Report
             table.AppendLine("  (B1 met the p99 limit at every rate tried: its ceiling is above the highest rate, so the ratio is a lower bound of B1 and an upper bound of the gap)");
         }
 
+        if (steps.Any(s => s.System == "B2"))
+        {
+            DurableBaseline(steps, gateway, bare, table);
+        }
+
         results.Verdicts.Add(Check(
             "a", Invariant($"Gateway deliveries/s >= 0.8 x B1's, both at p99 < {FanoutLimits.P99Ms} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, bare?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
+    }
+
+    /// <summary>B2 (<c>--b2</c>): B1 with a durable write per change. Splits the gateway's gap to B1 into persistence and the rest.</summary>
+    private static void DurableBaseline(List<FanoutStep> steps, FanoutStep? gateway, FanoutStep? bare, StringBuilder table)
+    {
+        table.AppendLine("B2 = B1 + the change committed (raw SQLite, group commit) before its broadcast");
+        table.AppendLine("changes/s | B2 deliv/s     p50     p99   p99.9  cpu wait lost  d/f | Gateway/B2 deliv/s  p99  cpu | B2/B1 p99  cpu");
+        foreach (var d in steps.Where(s => s.System == "B2").OrderBy(s => s.ChangesPerSecond))
+        {
+            var g = steps.FirstOrDefault(s => s.System == "Gateway" && s.ChangesPerSecond == d.ChangesPerSecond);
+            var b = steps.FirstOrDefault(s => s.System == "B1" && s.ChangesPerSecond == d.ChangesPerSecond);
+            table.AppendLine(Invariant(
+                $"{d.ChangesPerSecond,9} | {Step(d)} | {R(g?.DeliveriesPerSecond, d.DeliveriesPerSecond),18} {R(g?.Latency.P99, d.Latency.P99),5} {R(g?.CpuMicrosPerDelivery, d.CpuMicrosPerDelivery),4} | {R(d.Latency.P99, b?.Latency.P99),9} {R(d.CpuMicrosPerDelivery, b?.CpuMicrosPerDelivery),4}"));
+        }
+
+        var durable = Sustained(steps, "B2");
+        table.AppendLine(Invariant(
+            $"highest rate with p99 < {FanoutLimits.P99Ms} ms and nothing lost: B2 {durable?.ChangesPerSecond.ToString(CultureInfo.InvariantCulture) ?? "none"} changes/s: B2/B1 {R(durable?.DeliveriesPerSecond, bare?.DeliveriesPerSecond)}, Gateway/B2 {R(gateway?.DeliveriesPerSecond, durable?.DeliveriesPerSecond)}"));
     }
 
     private static void Connections(BenchResults results, ConnectionResult gateway, ConnectionResult bare, RampResult? websocket, StringBuilder table)

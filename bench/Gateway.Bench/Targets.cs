@@ -55,6 +55,28 @@ internal sealed class HubTarget : IAsyncDisposable
         return new HubTarget("B1", server, token: null, databasePath: null);
     }
 
+    /// <summary>B2: B1 that commits each change to a migrated copy of the gateway's schema before broadcasting it.</summary>
+    public static async Task<HubTarget> StartDurableHubAsync(BenchOptions options, string label)
+    {
+        var dir = Path.Combine(options.WorkDir, label);
+        var database = await MigratedDatabaseAsync(options, dir, "b2.db");
+        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        var server = await ServerProcess.StartAsync(
+            options, label, options.BaselinesDll, ["b2", "--urls", url.ToString(), "--database", database], new Dictionary<string, string>(), url, dir);
+        return new HubTarget("B2", server, token: null, databasePath: null);
+    }
+
+    /// <summary>An empty database with the gateway's schema, migrated by the gateway's own CLI, for a baseline to write into.</summary>
+    public static async Task<string> MigratedDatabaseAsync(BenchOptions options, string dir, string fileName)
+    {
+        Directory.CreateDirectory(dir);
+        var database = Path.Combine(dir, fileName);
+        var environment = GatewayEnvironment(options, dir);
+        environment["DATABASE_URL"] = "sqlite:" + database;
+        var (code, _, error) = await RunGatewayCliAsync(options, environment, "migrate", "run");
+        return code == 0 ? database : throw new InvalidOperationException($"migrate run failed ({code}): {error}");
+    }
+
     public static Dictionary<string, string> GatewayEnvironment(BenchOptions options, string dir) => new()
     {
         ["Database__DataDirectory"] = Path.Combine(dir, "data"),

@@ -143,16 +143,7 @@ internal static class WriteScenario
 
     private static async Task<WriteResult> RunRawAsync(BenchOptions options, int round)
     {
-        var dir = Path.Combine(options.WorkDir, $"c-{round}");
-        Directory.CreateDirectory(dir);
-        var database = Path.Combine(dir, "c.db");
-        var environment = HubTarget.GatewayEnvironment(options, dir);
-        environment["DATABASE_URL"] = "sqlite:" + database;
-        var (code, _, error) = await HubTarget.RunGatewayCliAsync(options, environment, "migrate", "run");
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"migrate run failed ({code}): {error}");
-        }
+        var database = await HubTarget.MigratedDatabaseAsync(options, Path.Combine(options.WorkDir, $"c-{round}"), "c.db");
 
         var info = new ProcessStartInfo { RedirectStandardOutput = true, UseShellExecute = false };
         if (options.ServerCpus is { } cpus)
