@@ -117,13 +117,16 @@ internal static class Report
             table.AppendLine("  (B1 met the p99 limit at every rate tried: its ceiling is above the highest rate, so the ratio is a lower bound of B1 and an upper bound of the gap)");
         }
 
+        results.Verdicts.Add(Check(
+            "a", Invariant($"Gateway deliveries/s >= 0.8 x B1's, both at p99 < {FanoutLimits.P99Ms} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, bare?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
         if (steps.Any(s => s.System == "B2"))
         {
             DurableBaseline(steps, gateway, bare, table);
+            // The same rule against the baseline that persists too: what a's target asks once the price of the
+            // commit itself, which no durable design avoids, is taken out (README, Benchmarks).
+            results.Verdicts.Add(Check(
+                "a", Invariant($"(with --b2) Gateway deliveries/s >= 0.8 x B2's, both at p99 < {FanoutLimits.P99Ms} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, Sustained(steps, "B2")?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
         }
-
-        results.Verdicts.Add(Check(
-            "a", Invariant($"Gateway deliveries/s >= 0.8 x B1's, both at p99 < {FanoutLimits.P99Ms} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, bare?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
     }
 
     /// <summary>B2 (<c>--b2</c>): B1 with a durable write per change. Splits the gateway's gap to B1 into persistence and the rest.</summary>
