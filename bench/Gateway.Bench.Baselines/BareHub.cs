@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text;
 using Gateway.Contracts;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Bench.Baselines;
 
@@ -9,6 +12,7 @@ namespace Gateway.Bench.Baselines;
 /// (Heartbeat, Subscribe, ChangeTaskStatus), a SignalR group per subscribed id, no database, no authentication,
 /// no per-connection queue: the cost floor of SignalR itself on this machine. B2 (<c>--database PATH</c>): B1 that
 /// commits each status change to the gateway's schema before broadcasting it (<see cref="DurableChangeLog"/>).
+/// B1+JWT (<c>--jwt-key KEY</c>): B1 that authenticates its connections as the gateway does.
 /// </summary>
 internal static class BareHub
 {
@@ -20,7 +24,7 @@ internal static class BareHub
         {
             options.MaximumReceiveMessageSize = 65536;
             // As the gateway (Limits:MaxParallelInvocationsPerConnection): a driver's changes do not wait for each
-            // other's commit. Without a database (B1) every invocation finishes synchronously, so it changes nothing.
+            // other's commit (B2). B1's invocations await only when a subscriber's pipe is full.
             options.MaximumParallelInvocationsPerClient = 16;
         }).AddMessagePackProtocol();
         if (builder.Configuration["database"] is { Length: > 0 } database)
@@ -28,11 +32,61 @@ internal static class BareHub
             builder.Services.AddSingleton(new DurableChangeLog(database));
         }
 
+        var jwtKey = builder.Configuration["jwt-key"];
+        if (jwtKey is { Length: > 0 })
+        {
+            AddJwtBearer(builder.Services, jwtKey);
+        }
+
         var app = builder.Build();
-        app.MapHub<BaselineHub>(GatewayRoutes.Hub);
+        var hub = app.MapHub<BaselineHub>(GatewayRoutes.Hub);
+        if (jwtKey is { Length: > 0 })
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+            hub.RequireAuthorization();
+        }
+
         app.MapGet("/health/live", () => "ok");
         await app.RunAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// B1+JWT (<c>--jwt-key KEY</c>): B1 behind ASP.NET Core's JwtBearer with the gateway's validation rules (HS256 with
+    /// the key's UTF-8 bytes, issuer and audience <c>gateway</c>, claims under their JWT names, token not saved), so a
+    /// connect pays what authenticating a connection costs and nothing else the gateway does.
+    /// </summary>
+    private static void AddJwtBearer(IServiceCollection services, string key)
+    {
+        services.AddAuthorization();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        {
+            options.MapInboundClaims = false;
+            options.SaveToken = false;
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = "gateway",
+                ValidAudience = "gateway",
+                IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = "sub",
+                RoleClaimType = "role",
+            };
+            options.Events = new JwtBearerEvents
+            {
+                // Browsers put the token in the query string for WebSockets, as the gateway accepts it.
+                OnMessageReceived = context =>
+                {
+                    if (context.Token is null && context.Request.Query["access_token"].ToString() is { Length: > 0 } token)
+                    {
+                        context.Token = token;
+                    }
+
+                    return Task.CompletedTask;
+                },
+            };
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 using Gateway.Bench.Baselines;
 
 // b1 --urls URL : bare SignalR hub (no database, no auth) with the gateway's method names and records.
+// b1 --urls URL --jwt-key KEY : B1+JWT, B1 behind JwtBearer with the gateway's validation rules.
 // b2 --urls URL --database PATH : B1 that commits each status change (raw SQLite, group commit) before broadcasting it.
 // b0 --urls URL : bare Kestrel WebSocket endpoint (hello on connect, echo, broadcast).
 // c DB SECONDS BATCH CONCURRENCY : raw Microsoft.Data.Sqlite status changes into the gateway's schema; prints JSON.
@@ -14,6 +15,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Gateway.Bench.Baselines b1|b0 [--urls URL] | b2 --urls URL --database PATH | c DB SECONDS BATCH TASKS");
+    Console.Error.WriteLine("usage: Gateway.Bench.Baselines b1|b0 [--urls URL] [--jwt-key KEY] | b2 --urls URL --database PATH | c DB SECONDS BATCH TASKS");
     return 2;
 }

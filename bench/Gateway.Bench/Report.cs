@@ -23,6 +23,9 @@ internal sealed class BenchResults
 
     public ConnectionResult? BareHubConnections { get; set; }
 
+    /// <summary>B1+JWT's ramp: B1 that authenticates its connections as the gateway does.</summary>
+    public ConnectionResult? AuthenticatedHubConnections { get; set; }
+
     public RampResult? BareWebSocketRamp { get; set; }
 
     public WriteResult? GatewayWrites { get; set; }
@@ -169,6 +172,18 @@ internal static class Report
             : Check("c", "Gateway RSS per connection <= 1.3 x B1's", "RSS bytes/connection", g.RssBytesPerConnection, b.RssBytesPerConnection, r => r <= 1.3));
         results.Verdicts.Add(new Verdict("c", "every session row committed within 2 s of the last connect", "ms", g.RowsCommittedAfterLastConnectMs, null, null, g.RowsCommittedAfterLastConnectMs is <= 2000));
         results.Verdicts.Add(Check("c", "Gateway connects/s >= 0.8 x B1's", "connects/s", g.ConnectsPerSecond, b.ConnectsPerSecond, r => r >= 0.8));
+        if (results.AuthenticatedHubConnections?.Ramp is { } j)
+        {
+            // What authenticating a connection costs B1: splits the gateway's connect gap into authentication and the rest.
+            Row(table, "B1+JWT: B1 behind JwtBearer", "B1+JWT", "G/B1+JWT", "B1+JWT/B1");
+            Row(table, "connects/s", F(j.ConnectsPerSecond, "0"), R(g.ConnectsPerSecond, j.ConnectsPerSecond), R(j.ConnectsPerSecond, b.ConnectsPerSecond));
+            Row(table, "connect p50 ms", F(j.Connect.P50, "0.0"), R(g.Connect.P50, j.Connect.P50), R(j.Connect.P50, b.Connect.P50));
+            Row(table, "connect p99 ms", F(j.Connect.P99, "0.0"), R(g.Connect.P99, j.Connect.P99), R(j.Connect.P99, b.Connect.P99));
+            Row(table, "RSS KiB/connection", F(j.RssBytesPerConnection / 1024, "0.0"), R(g.RssBytesPerConnection, j.RssBytesPerConnection), R(j.RssBytesPerConnection, b.RssBytesPerConnection));
+            Row(table, "managed heap KiB/connection", F(j.HeapBytesPerConnection / 1024, "0.0"), R(g.HeapBytesPerConnection, j.HeapBytesPerConnection), R(j.HeapBytesPerConnection, b.HeapBytesPerConnection));
+            Row(table, "server cpu s for the ramp", F(j.RampCpuSeconds, "0.00"), R(g.RampCpuSeconds, j.RampCpuSeconds), R(j.RampCpuSeconds, b.RampCpuSeconds));
+            results.Verdicts.Add(Check("c", "Gateway connects/s >= 0.8 x B1+JWT's (the baseline that authenticates too)", "connects/s", g.ConnectsPerSecond, j.ConnectsPerSecond, r => r >= 0.8));
+        }
 
         if (gateway.Heartbeat is { } gh && bare.Heartbeat is { } bh)
         {

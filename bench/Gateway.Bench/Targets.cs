@@ -55,6 +55,16 @@ internal sealed class HubTarget : IAsyncDisposable
         return new HubTarget("B1", server, token: null, databasePath: null);
     }
 
+    /// <summary>B1+JWT: B1 behind JwtBearer with the gateway's validation rules and the suite's key; connects with <paramref name="token"/>.</summary>
+    public static async Task<HubTarget> StartAuthenticatedHubAsync(BenchOptions options, string label, string token)
+    {
+        var dir = Path.Combine(options.WorkDir, label);
+        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        var server = await ServerProcess.StartAsync(
+            options, label, options.BaselinesDll, ["b1", "--urls", url.ToString(), "--jwt-key", options.SigningKey], new Dictionary<string, string>(), url, dir);
+        return new HubTarget("B1+JWT", server, token, databasePath: null);
+    }
+
     /// <summary>B2: B1 that commits each change to a migrated copy of the gateway's schema before broadcasting it.</summary>
     public static async Task<HubTarget> StartDurableHubAsync(BenchOptions options, string label)
     {
