@@ -29,8 +29,13 @@ if (options.Scenarios.Contains('b', StringComparison.Ordinal) || options.Scenari
     var heartbeats = options.Scenarios.Contains('b', StringComparison.Ordinal);
     results.GatewayConnections = await ConnectionScenario.RunHubAsync(options, await HubTarget.StartGatewayAsync(options, "bc-gateway", token), heartbeats);
     results.BareHubConnections = await ConnectionScenario.RunHubAsync(options, await HubTarget.StartBareHubAsync(options, "bc-b1"), heartbeats);
-    // Only the ramp: what authenticating a connection costs B1 (c's connects/s and memory; README, Benchmarks).
-    results.AuthenticatedHubConnections = await ConnectionScenario.RunHubAsync(options, await HubTarget.StartAuthenticatedHubAsync(options, "c-b1jwt", token), heartbeats: false);
+    if (options.Scenarios.Contains('c', StringComparison.Ordinal))
+    {
+        // Only the ramp: what authenticating a connection costs B1 (c's connects/s and memory; README, Benchmarks).
+        results.AuthenticatedHubConnections = await ConnectionScenario.RunHubAsync(
+            options, await HubTarget.StartAuthenticatedHubAsync(options, "c-b1jwt", token), heartbeats: false);
+    }
+
     var b0Url = new Uri($"http://127.0.0.1:{HubTarget.FreePort()}");
     var b0 = await ServerProcess.StartAsync(options, "c-b0", options.BaselinesDll, ["b0", "--urls", b0Url.ToString()], new Dictionary<string, string>(), b0Url, Path.Combine(options.WorkDir, "c-b0"));
     results.BareWebSocketRamp = await ConnectionScenario.RunWebSocketAsync(options, b0);
