@@ -57,7 +57,7 @@ internal sealed class BenchOptions
     /// <summary>Seconds to keep the connections of scenario c open after measuring (to inspect the server).</summary>
     public int HoldSeconds { get; init; }
 
-    /// <summary>Scenario a also runs B2 (B1 with a durable write per change): what persistence alone costs. Off by default: a third side adds about 55 s to a full run, which then passes 5 minutes.</summary>
+    /// <summary>Scenario a also runs B2 (B1 with a durable write per change): what persistence alone costs. Off by default: a third side adds 25 to 55 s to a full run, which then passes 5 minutes.</summary>
     public bool DurableBaseline { get; init; }
 
     public string SigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
