@@ -87,8 +87,9 @@ internal sealed class DurableChangeLog : IAsyncDisposable
                     }
                 }
             }
-            catch (SqliteException exception)
+            catch (Exception exception)
             {
+                // Whatever failed, every change of the group hears of it; none waits forever and the loop goes on.
                 foreach (var change in group)
                 {
                     change.Done.TrySetException(exception);

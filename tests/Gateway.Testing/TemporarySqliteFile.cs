@@ -45,36 +45,10 @@ public sealed class TemporarySqliteFile : IDisposable
     }
 
     /// <summary>The first column of every row of a query, as integers (e.g. event ids in order).</summary>
-    public long[] QueryLongs(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<long>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetInt64(0));
-        }
-
-        return [.. values];
-    }
+    public long[] QueryLongs(string sql) => QueryColumn(sql, reader => reader.GetInt64(0));
 
     /// <summary>The first column of every row of a query, as text; a NULL reads as <c>&lt;null&gt;</c>.</summary>
-    public string[] QueryStrings(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.IsDBNull(0) ? "<null>" : reader.GetString(0));
-        }
-
-        return [.. values];
-    }
+    public string[] QueryStrings(string sql) => QueryColumn(sql, reader => reader.IsDBNull(0) ? "<null>" : reader.GetString(0));
 
     /// <summary>Runs a scalar query on a fresh connection and returns its text (null for NULL or no row).</summary>
     public string? QueryString(string sql)
@@ -110,6 +84,21 @@ public sealed class TemporarySqliteFile : IDisposable
     /// process writing would: the gateway's writers wait for it or give up with database_busy.
     /// </summary>
     public IDisposable HoldWriteLock() => new WriteLock(Open());
+
+    private T[] QueryColumn<T>(string sql, Func<SqliteDataReader, T> read)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<T>();
+        while (reader.Read())
+        {
+            values.Add(read(reader));
+        }
+
+        return [.. values];
+    }
 
     public void Dispose()
     {

@@ -29,8 +29,9 @@ public sealed class LimitOptions
     /// Hub invocations of one connection that run at once (SignalR's MaximumParallelInvocationsPerClient); more wait
     /// in the connection. They start in the order they arrive and each reaches the change writer's queue before the next
     /// starts, so a client may pipeline changes (compare-and-set ones too) and they commit in that order; answers can
-    /// come back in any order, and a read sent before a change's answer may run before it commits. At 1 (SignalR's default) each waits for the commit of the one before: an orchestrator on
-    /// one connection then made one change per commit round trip, which capped scenario a of the benchmarks.
+    /// come back in any order, and a read sent before a change's answer may run before it commits. At 1 (SignalR's
+    /// default) each waits for the commit of the one before: an orchestrator on one connection then made one change per
+    /// commit round trip, which capped scenario a of the benchmarks.
     /// </summary>
     public int MaxParallelInvocationsPerConnection { get; set; } = 16;
 }
