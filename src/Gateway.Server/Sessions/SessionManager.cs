@@ -146,7 +146,18 @@ internal sealed partial class SessionManager : IDisposable
         _live.Release(connection.UserId ?? "anonymous");
         connection.TrySetCloseReason(ReasonFor(context, exception));
         var reason = connection.CloseReason!;
-        await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
+        try
+        {
+            await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
+        }
+        catch (Exception failure) when (failure is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            // The connection is gone whatever the database says. Its row stays active without heartbeats, so the
+            // reaper (of any node) closes it after the stale timeout and announces it then.
+            LogCloseNotWritten(failure, connection.SessionId, reason);
+            return;
+        }
+
         LogClosed(connection.SessionId, reason);
         await _events.ClosedAsync(Describe(connection, isActive: false, _time.GetUtcNow().UtcDateTime));
     }
@@ -311,6 +322,10 @@ internal sealed partial class SessionManager : IDisposable
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Connection refused, session {SessionId} of user {UserId}: {Reason}")]
     private partial void LogRefused(string sessionId, string userId, string reason);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning,
+        Message = "Session {SessionId} ended ({Reason}) but its row could not be closed; the stale-session reaper closes it")]
+    private partial void LogCloseNotWritten(Exception exception, string sessionId, string reason);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Could not tell session {SessionId} it is being closed")]
     private partial void LogNoticeFailed(Exception exception, string sessionId);

@@ -4,6 +4,8 @@ using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Server.Tests.Sessions;
 
@@ -81,6 +83,34 @@ public sealed class SessionLifecycleTests
         await Task.Run(server.Dispose).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal((0L, "server_shutdown"), SessionState(database, sessionId));
+    }
+
+    [Fact]
+    public async Task A_stop_that_cannot_write_still_completes_and_the_next_start_closes_the_sessions()
+    {
+        using var database = new TemporarySqliteFile("locked-at-stop.db");
+        var logs = new CapturingLoggerProvider();
+        var settings = new Dictionary<string, string?> { ["Database:BusyTimeoutSeconds"] = "1" };
+        var server = new GatewayTestServer(settings, database, "node-locked", services => services.AddSingleton<ILoggerProvider>(logs));
+        await using var client = server.CreateClient(GatewayTestServer.Token("alice", GatewayRoles.Dashboard));
+        var sessionId = (await client.StartAsync()).SessionId;
+
+        // Another process holds the write lock for the whole stop: closing the node's rows fails with database busy.
+        using (database.HoldWriteLock())
+        {
+            await Task.Run(server.Dispose).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Contains(logs.Lines, line => line.Contains("NodeSessionLifecycle[3303] Warning", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, line => line.Contains($"SessionManager[3105] Warning: Session {sessionId} ended", StringComparison.Ordinal));
+        // Only the writer's own record of the failed writes is an error; nothing escaped into SignalR or the host.
+        Assert.DoesNotContain(logs.Lines, line => (line.Contains("] Error:", StringComparison.Ordinal) && !line.StartsWith("Gateway.Server.Sessions.SessionWriter[3001]", StringComparison.Ordinal))
+            || line.Contains("] Critical:", StringComparison.Ordinal));
+        Assert.Equal((1L, null), SessionState(database, sessionId));
+
+        using var restarted = new GatewayTestServer(settings, database, "node-locked");
+        _ = restarted.BaseAddress;
+        Assert.Equal((0L, "node_restarted"), SessionState(database, sessionId));
     }
 
     [Fact]
