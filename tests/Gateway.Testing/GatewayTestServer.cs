@@ -20,6 +20,8 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
     private readonly Dictionary<(string User, string Role), HttpClient> _clients = [];
     private readonly Action<IServiceCollection>? _configureServices;
 
+    static GatewayTestServer() => TestThreadPool.RaiseMinimum();
+
     /// <param name="settings">Overrides, e.g. <c>["Sessions:FlushIntervalSeconds"] = "0.2"</c>.</param>
     /// <param name="database">A database to reuse (to restart a server on it); a fresh file when null.</param>
     /// <param name="configureServices">Runs after the gateway's own registrations, e.g. to add a log-capturing <c>ILoggerProvider</c>.</param>
