@@ -26,13 +26,30 @@ public static class GatewayDbContextOptionsExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(sqliteConnectionString);
 
         var connectionString = new SqliteConnectionStringBuilder(sqliteConnectionString) { ForeignKeys = true }.ConnectionString;
-        return builder
-            .UseSqlite(connectionString)
-            .AddInterceptors(
-                new SqliteConnectionInterceptor(),
-                new PreparedStatementInterceptor(),
-                new TimestampInterceptor(timeProvider ?? TimeProvider.System));
+        return builder.UseSqlite(connectionString).AddGatewayInterceptors(timeProvider);
     }
+
+    /// <summary>
+    /// The same on a connection the caller owns and has opened with Gateway's settings (a long-lived writer's): every
+    /// context built with these options uses that connection and no other, so contexts of a pool made with them never
+    /// mix with the contexts of the shared pool.
+    /// </summary>
+    public static DbContextOptionsBuilder<TContext> UseGatewaySqlite<TContext>(
+        this DbContextOptionsBuilder<TContext> builder,
+        SqliteConnection connection,
+        TimeProvider? timeProvider = null)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(connection);
+        return (DbContextOptionsBuilder<TContext>)builder.UseSqlite(connection).AddGatewayInterceptors(timeProvider);
+    }
+
+    private static DbContextOptionsBuilder AddGatewayInterceptors(this DbContextOptionsBuilder builder, TimeProvider? timeProvider) =>
+        builder.AddInterceptors(
+            new SqliteConnectionInterceptor(),
+            new PreparedStatementInterceptor(),
+            new TimestampInterceptor(timeProvider ?? TimeProvider.System));
 
     /// <inheritdoc cref="UseGatewaySqlite(DbContextOptionsBuilder, string, TimeProvider?)"/>
     public static DbContextOptionsBuilder<TContext> UseGatewaySqlite<TContext>(

@@ -5,6 +5,7 @@ using Gateway.Data;
 using Gateway.Data.Interceptors;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Gateway.Server.Events;
 
@@ -38,9 +39,13 @@ internal sealed partial class ChangeWriter : BackgroundService
     private long _saves;
     private int _queued;
 
-    // The writer's own connection, open across groups (only the writer loop touches it), and its prepared statements.
+    // The writer's own connection, open across groups (only the writer loop touches it), its prepared statements, and
+    // a pool of contexts bound to it. Not the shared pool: a context of the shared pool given this connection went back
+    // to that pool still holding it, and a later read (a subscription's replay) then ran on the writer's connection,
+    // inside its open transaction, from another thread.
     private SqliteConnection? _connection;
     private IDisposable? _statements;
+    private PooledDbContextFactory<GatewayDbContext>? _groupContexts;
 
     public ChangeWriter(
         IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, Metrics.GatewayMetrics metrics, ILogger<ChangeWriter> logger)
@@ -107,38 +112,44 @@ internal sealed partial class ChangeWriter : BackgroundService
     /// <summary>A context for one group, on the writer's connection (opened, with its settings, when there is none).</summary>
     private async Task<GatewayDbContext> CreateGroupContextAsync()
     {
-        var db = await _contexts.CreateDbContextAsync(CancellationToken.None);
-        try
+        if (_connection is not { State: ConnectionState.Open } || _groupContexts is null)
         {
-            if (_connection is not { State: ConnectionState.Open })
+            CloseConnection();
+            try
+            {
+                string connectionString;
+                await using (var shared = await _contexts.CreateDbContextAsync(CancellationToken.None))
+                {
+                    connectionString = shared.Database.GetConnectionString()!;
+                }
+
+                _connection = new SqliteConnection(connectionString);
+                await _connection.OpenAsync(CancellationToken.None);
+                GatewaySqliteSettings.Apply(_connection);
+                Sessions.SqliteBusyTimeout.Apply(_connection);
+                _statements = PreparedStatements.Keep(_connection);
+                // EF Core leaves a connection it was given open when a context is disposed or returned to this pool.
+                _groupContexts = new PooledDbContextFactory<GatewayDbContext>(
+                    new DbContextOptionsBuilder<GatewayDbContext>().UseGatewaySqlite(_connection, _time).Options);
+            }
+            catch
             {
                 CloseConnection();
-                var connection = new SqliteConnection(db.Database.GetConnectionString());
-                await connection.OpenAsync(CancellationToken.None);
-                GatewaySqliteSettings.Apply(connection);
-                Sessions.SqliteBusyTimeout.Apply(connection);
-                _statements = PreparedStatements.Keep(connection);
-                _connection = connection;
+                throw;
             }
+        }
 
-            // Already open: EF Core leaves it open when the context is disposed.
-            db.Database.SetDbConnection(_connection, contextOwnsConnection: false);
-            // Changes are detected once per save (SaveAsync): with detection automatic, the timestamp interceptor's
-            // look at the tracked entries scanned them all and SaveChanges scanned them again. Nothing else in a change
-            // needs detected states: tracking queries return the tracked entities, and Add and Remove set theirs.
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
-            return db;
-        }
-        catch
-        {
-            await db.DisposeAsync();
-            CloseConnection();
-            throw;
-        }
+        var db = _groupContexts.CreateDbContext();
+        // Changes are detected once per save (SaveAsync): with detection automatic, the timestamp interceptor's look at
+        // the tracked entries scanned them all and SaveChanges scanned them again. Nothing else in a change needs
+        // detected states: tracking queries return the tracked entities, and Add and Remove set theirs.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        return db;
     }
 
     private void CloseConnection()
     {
+        _groupContexts = null;
         _statements?.Dispose();
         _statements = null;
         _connection?.Dispose();
