@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Client.Tests;
 
@@ -10,13 +12,19 @@ namespace Gateway.Client.Tests;
 /// The client's promise: a subscriber sees every event exactly once, in id order, across a transport cut while changes
 /// keep coming, and across a restart of the whole server.
 /// </summary>
-public sealed class ResumeTests
+public sealed class ResumeTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static GatewayClient Client(Uri url, GatewayProtocol protocol) => new(new GatewayClientOptions
+    // The client's and the servers' logs, printed when a wait fails: a lost resume is otherwise silent.
+    private readonly CapturingLoggerProvider _logs = new();
+
+    public void Dispose() => _logs.Dispose();
+
+    private GatewayClient Client(Uri url, GatewayProtocol protocol) => new(new GatewayClientOptions
     {
         Url = url,
+        LoggerFactory = LoggerFactory.Create(logging => logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug)),
         AccessToken = GatewayTestServer.Token("viewer", GatewayRoles.Dashboard),
         Protocol = protocol,
         ReconnectPolicy = new GatewayReconnectPolicy { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(500) },
@@ -36,12 +44,28 @@ public sealed class ResumeTests
         }
     }
 
-    private static async Task WaitForAsync(ConcurrentQueue<GatewayEvent> received, long lastId)
+    private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null) => new(
+        new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug" },
+        database,
+        nodeId,
+        services => services.AddSingleton<ILoggerProvider>(_logs));
+
+    /// <summary>A log line without its structured values; with its exception when it has one.</summary>
+    private static string Shorten(string line)
+    {
+        var parts = line.Split(" | ");
+        return parts.Length > 2 && parts[^1].Length > 0 ? $"{parts[0]} | {parts[^1]}" : parts[0];
+    }
+
+    private async Task WaitForAsync(ConcurrentQueue<GatewayEvent> received, long lastId)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (received.LastOrDefault()?.Id < lastId || received.IsEmpty)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"waited for event {lastId}; last received {received.LastOrDefault()?.Id}");
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"waited for event {lastId}; last received {received.LastOrDefault()?.Id}; logs:\n"
+                + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
             await Task.Delay(25);
         }
     }
@@ -53,7 +77,7 @@ public sealed class ResumeTests
     [InlineData(GatewayProtocol.MessagePack)]
     public async Task A_transport_cut_mid_stream_loses_and_repeats_nothing(GatewayProtocol protocol)
     {
-        using var server = new GatewayTestServer();
+        using var server = Server();
         await using var proxy = new LoopbackProxy(server.BaseAddress);
         await using var client = Client(proxy.Address, protocol);
         var received = new ConcurrentQueue<GatewayEvent>();
@@ -88,7 +112,7 @@ public sealed class ResumeTests
     public async Task A_restart_of_the_whole_server_loses_and_repeats_nothing()
     {
         using var database = new TemporarySqliteFile("resume.db");
-        var first = new GatewayTestServer(database: database, nodeId: "node-1");
+        var first = Server(database, "node-1");
         await using var proxy = new LoopbackProxy(first.BaseAddress);
         await using var client = Client(proxy.Address, GatewayProtocol.MessagePack);
         var received = new ConcurrentQueue<GatewayEvent>();
@@ -115,7 +139,7 @@ public sealed class ResumeTests
 
         // Changes made while the client is cut off and the server is down in between must reach it too.
         first.Dispose();
-        using var second = new GatewayTestServer(database: database, nodeId: "node-1");
+        using var second = Server(database, "node-1");
         using (var stop = new CancellationTokenSource())
         {
             var writer = WriteUntilAsync(second, stop.Token);
