@@ -113,14 +113,15 @@ public sealed partial class GatewayClient
         _events.Post(async () =>
         {
             // On the event task, not here: the subscription's result comes through the receive loop this handler runs in.
-            if (resubscribe)
+            // A failed subscription ends this connection to reconnect again; Reconnected waits for a connection that has them all.
+            if (resubscribe && await ResubscribeAsync(run))
             {
-                await ResubscribeAsync(run);
+                return;
             }
 
-            if (resubscribeEvents && HasEventSubscriptions)
+            if (resubscribeEvents && HasEventSubscriptions && await ResubscribeEventsAsync(run))
             {
-                await ResubscribeEventsAsync(run);
+                return;
             }
 
             await InvokeHandlersAsync(Reconnected, established);
@@ -292,16 +293,50 @@ public sealed partial class GatewayClient
         OnClosed(run, null);
     }
 
-    private async Task ResubscribeAsync(Run run)
+    /// <summary>Session events again after a reconnect; true when that failed and the client reconnects once more.</summary>
+    private async Task<bool> ResubscribeAsync(Run run)
     {
         try
         {
             await run.Connection.InvokeCoreAsync(nameof(IGatewayHub.SubscribeSessions), [], _lifetime.Token);
+            return false;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // The connection may already be gone again; the next reconnect tries again.
-            LogResubscribeFailed(exception);
+            return ReconnectAfterFailedResubscribe(run, exception);
         }
+    }
+
+    /// <summary>
+    /// A subscription that failed to come back on a connection still up would stay silent there while the application
+    /// takes it for live. A failure that retrying can mend (internal, database_busy, rate_limited, a timeout) ends the
+    /// connection, and the client reconnects with its policy and subscribes again from the same position; a refusal that
+    /// retrying cannot change (forbidden, invalid_argument, not_found) is logged as an error. True when reconnecting.
+    /// </summary>
+    private bool ReconnectAfterFailedResubscribe(Run run, Exception exception)
+    {
+        var code = GatewayErrorText.CodeOf(exception.Message);
+        if (code is HubErrorCodes.Forbidden or HubErrorCodes.InvalidArgument or HubErrorCodes.NotFound)
+        {
+            LogResubscribeRefused(exception, code);
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (run != _run || run.Ended || run.StopRequested || run.Connection.State != HubConnectionState.Connected)
+            {
+                // Gone again already: the reconnect under way subscribes again.
+                LogResubscribeFailed(exception);
+                return false;
+            }
+
+            // Read by OnClosed once the stop below closes the connection: come back, as after the gateway's own notice.
+            run.Notice = new ConnectionClosing(GatewayCloseCodes.ResubscribeFailed, GatewayErrorText.Of(exception.Message), Reconnect: true);
+        }
+
+        LogResubscribeFailedReconnecting(exception, code);
+        _ = Task.Run(() => StopQuietlyAsync(run.Connection));
+        return true;
     }
 }

@@ -31,8 +31,14 @@ public sealed partial class GatewayClient
     [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Stopping the gateway connection failed")]
     private partial void LogStopFailed(Exception exception);
 
-    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Subscribing to session events again after a reconnect failed")]
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Subscribing again after a reconnect failed; the connection is already gone, the next reconnect tries again")]
     private partial void LogResubscribeFailed(Exception exception);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Subscribing again after a reconnect failed ({Code}); reconnecting to try again from the same position")]
+    private partial void LogResubscribeFailedReconnecting(Exception exception, string? code);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Error, Message = "The gateway refused to subscribe again after a reconnect ({Code}); that subscription receives nothing until the client subscribes it anew")]
+    private partial void LogResubscribeRefused(Exception exception, string code);
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Reconnect attempt {Attempt} failed")]
     private partial void LogReconnectAttemptFailed(Exception exception, long attempt);

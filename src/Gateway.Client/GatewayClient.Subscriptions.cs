@@ -158,8 +158,11 @@ public sealed partial class GatewayClient
         }
     }
 
-    /// <summary>After a reconnect: every subscription again, after the last event it handled.</summary>
-    private async Task ResubscribeEventsAsync(Run run)
+    /// <summary>
+    /// After a reconnect: every subscription again, after the last event it handled. True when one failed and the client
+    /// reconnects once more (<see cref="ReconnectAfterFailedResubscribe"/>).
+    /// </summary>
+    private async Task<bool> ResubscribeEventsAsync(Run run)
     {
         List<GatewaySubscription> subscriptions;
         lock (_gate)
@@ -179,9 +182,13 @@ public sealed partial class GatewayClient
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                // The connection may already be gone again; the next reconnect tries again from the same position.
-                LogResubscribeFailed(exception);
+                if (ReconnectAfterFailedResubscribe(run, exception))
+                {
+                    return true;
+                }
             }
         }
+
+        return false;
     }
 }

@@ -38,6 +38,13 @@ public static class GatewayCloseCodes
     /// <summary><see cref="GatewayClientOptions.ConnectTimeout"/> passed before <c>connection.established</c>.</summary>
     public const string ConnectTimeout = "connect_timeout";
 
+    /// <summary>
+    /// Subscribing again after a reconnect failed on a connection that stayed up (the gateway answered with an error
+    /// such as <see cref="HubErrorCodes.Internal"/> or <see cref="HubErrorCodes.DatabaseBusy"/>): the client ends that
+    /// connection and reconnects with its policy, to subscribe again from the same position.
+    /// </summary>
+    public const string ResubscribeFailed = "resubscribe_failed";
+
     /// <summary>Whether coming back can help after a close with <paramref name="code"/> (no notice from the gateway).</summary>
     internal static bool ReconnectAdvised(string code) => code is not (ClientClosed or Unauthorized
         or HubErrorCodes.DisconnectedByAdmin or HubErrorCodes.Forbidden or HubErrorCodes.InvalidArgument);

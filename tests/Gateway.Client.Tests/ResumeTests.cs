@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Testing;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -44,11 +45,18 @@ public sealed class ResumeTests : IDisposable
         }
     }
 
-    private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null) => new(
-        new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug" },
+    private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null, IHubFilter? filter = null) => new(
+        new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug", ["Logging:Console:LogLevel:Default"] = "Warning" },
         database,
         nodeId,
-        services => services.AddSingleton<ILoggerProvider>(_logs));
+        services =>
+        {
+            services.AddSingleton<ILoggerProvider>(_logs);
+            if (filter is not null)
+            {
+                services.Configure<HubOptions>(options => options.AddFilter(filter));
+            }
+        });
 
     /// <summary>A log line without its structured values; with its exception when it has one.</summary>
     private static string Shorten(string line)
@@ -154,5 +162,80 @@ public sealed class ResumeTests : IDisposable
         var logged = LoggedIds(database);
         await WaitForAsync(received, logged[^1]);
         Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+    }
+
+    [Fact]
+    public async Task A_resubscribe_the_gateway_fails_is_retried_on_a_new_connection_and_loses_and_repeats_nothing()
+    {
+        var failing = new FailingSubscribe();
+        using var server = Server(filter: failing);
+        await using var proxy = new LoopbackProxy(server.BaseAddress);
+        await using var client = Client(proxy.Address, GatewayProtocol.MessagePack);
+        var received = new ConcurrentQueue<GatewayEvent>();
+        var reconnects = 0;
+        client.Reconnected += _ =>
+        {
+            Interlocked.Increment(ref reconnects);
+            return Task.CompletedTask;
+        };
+        await client.StartAsync().WaitAsync(Timeout);
+        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), e =>
+        {
+            received.Enqueue(e);
+            return Task.CompletedTask;
+        }).WaitAsync(Timeout);
+
+        using var stop = new CancellationTokenSource();
+        var writer = WriteUntilAsync(server, stop.Token);
+        await WaitForAsync(received, 6);
+
+        // The next Subscribe (the one after the cut) fails on the gateway while its connection stays up.
+        failing.FailNext();
+        Assert.True(proxy.DropAll() > 0);
+        await EventuallyAsync(() => failing.Failed == 1 && Volatile.Read(ref reconnects) == 1, "a failed resubscribe, then one Reconnected");
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await writer;
+
+        var logged = LoggedIds(server.Database);
+        await WaitForAsync(received, logged[^1]);
+        Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+        Assert.Equal(1, failing.Failed);
+        Assert.Equal(1, Volatile.Read(ref reconnects));
+        Assert.Contains(_logs.Lines, line => line.StartsWith("Gateway.Client.GatewayClient[5012] Warning", StringComparison.Ordinal));
+    }
+
+    private async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"waited for {what}; logs:\n" + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Fails the next Subscribe once armed, as the gateway does when its database fails the replay.</summary>
+    private sealed class FailingSubscribe : IHubFilter
+    {
+        private int _armed;
+        private int _failed;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public void FailNext() => Volatile.Write(ref _armed, 1);
+
+        public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+        {
+            if (invocationContext.HubMethodName == nameof(IEventSubscriptionHub.Subscribe) && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Interlocked.Increment(ref _failed);
+                throw new HubException($"{HubErrorCodes.Internal}: injected failure of the replay");
+            }
+
+            return next(invocationContext);
+        }
     }
 }
