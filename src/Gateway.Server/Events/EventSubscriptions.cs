@@ -73,14 +73,25 @@ internal sealed partial class EventSubscriptions
             return new SubscriptionAck(subscription.Id, head, Reset: false);
         }
 
-        var reset = await IsOlderThanRetentionAsync(afterEventId, head, cancellationToken);
-        if (reset)
+        bool reset;
+        try
         {
-            subscription.LastQueuedId = head;
+            reset = await IsOlderThanRetentionAsync(afterEventId, head, cancellationToken);
+            if (reset)
+            {
+                subscription.LastQueuedId = head;
+            }
+            else
+            {
+                await ReplayAsync(stream, subscription, afterEventId, head, cancellationToken);
+            }
         }
-        else
+        catch
         {
-            await ReplayAsync(stream, subscription, afterEventId, head, cancellationToken);
+            // A failed subscribe leaves nothing behind: registered, it would hold back every live event for as long as
+            // the connection lasts and refuse the client's retry under the same id.
+            _broadcaster.Unregister(context.ConnectionId, subscription.Id);
+            throw;
         }
 
         _broadcaster.GoLive(stream, subscription);
