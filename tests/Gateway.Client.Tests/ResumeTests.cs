@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Testing;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -45,17 +44,14 @@ public sealed class ResumeTests : IDisposable
         }
     }
 
-    private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null, IHubFilter? filter = null) => new(
+    private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null, FailingSubscribeFilter? filter = null) => new(
         new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug", ["Logging:Console:LogLevel:Default"] = "Warning" },
         database,
         nodeId,
         services =>
         {
             services.AddSingleton<ILoggerProvider>(_logs);
-            if (filter is not null)
-            {
-                services.Configure<HubOptions>(options => options.AddFilter(filter));
-            }
+            filter?.AddTo(services);
         });
 
     /// <summary>A log line without its structured values; with its exception when it has one.</summary>
@@ -167,7 +163,7 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public async Task A_resubscribe_the_gateway_fails_is_retried_on_a_new_connection_and_loses_and_repeats_nothing()
     {
-        var failing = new FailingSubscribe();
+        var failing = new FailingSubscribeFilter();
         using var server = Server(filter: failing);
         await using var proxy = new LoopbackProxy(server.BaseAddress);
         await using var client = Client(proxy.Address, GatewayProtocol.MessagePack);
@@ -214,28 +210,6 @@ public sealed class ResumeTests : IDisposable
                 DateTime.UtcNow < deadline,
                 $"waited for {what}; logs:\n" + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
             await Task.Delay(25);
-        }
-    }
-
-    /// <summary>Fails the next Subscribe once armed, as the gateway does when its database fails the replay.</summary>
-    private sealed class FailingSubscribe : IHubFilter
-    {
-        private int _armed;
-        private int _failed;
-
-        public int Failed => Volatile.Read(ref _failed);
-
-        public void FailNext() => Volatile.Write(ref _armed, 1);
-
-        public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
-        {
-            if (invocationContext.HubMethodName == nameof(IEventSubscriptionHub.Subscribe) && Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                Interlocked.Increment(ref _failed);
-                throw new HubException($"{HubErrorCodes.Internal}: injected failure of the replay");
-            }
-
-            return next(invocationContext);
         }
     }
 }

@@ -19,6 +19,26 @@ public sealed class ReconnectTests(BrowserFixture browser)
     public Task After_signalrs_own_reconnects_give_up_the_page_keeps_retrying_and_resumes_without_a_gap() =>
         ResumesAfterAnOutageAsync(page => page.WaitForAsync("#connection-text", text: "retrying in", timeout: TimeSpan.FromSeconds(40)));
 
+    /// <summary>The gateway fails the page's subscription on a connection that stays up: the page subscribes again.</summary>
+    [Fact]
+    public async Task A_subscription_the_gateway_fails_is_tried_again_and_the_page_misses_nothing()
+    {
+        var failing = new FailingSubscribeFilter();
+        using var server = new GatewayTestServer(configureServices: failing.AddTo);
+        var orchestrator = server.As("orchestrator", "admin");
+        failing.FailNext();
+        await using var page = await browser.OpenPageAsync();
+
+        await page.SignInAsync(server.BaseAddress, GatewayTestServer.Token("alice", "admin"));
+        var after = await orchestrator.CreateTaskAsync("after the failed subscription");
+        await page.WaitForAsync(DashboardSteps.Card(after, "pending"));
+
+        Assert.Equal(1, failing.Failed);
+        var head = server.HeadEventId();
+        await page.WaitForLastEventIdAsync(head);
+        await page.AssertNoConsoleErrorsAsync();
+    }
+
     [Fact]
     public async Task A_position_the_log_no_longer_holds_reloads_the_state_over_rest()
     {

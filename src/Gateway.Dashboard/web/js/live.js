@@ -95,7 +95,7 @@ export class LiveConnection {
   }
 
   /** After every (re)connection: subscribe again after the last event handled, and to sessions for admins. */
-  async afterConnect(resumed) {
+  async afterConnect(resumed, retryDelay = retryDelayMs.first) {
     this.closingNotice = null;
     try {
       const ack = await this.connection.invoke('Subscribe', {
@@ -120,8 +120,15 @@ export class LiveConnection {
         this.emit('refused', error.message);
         return;
       }
-      // The connection broke while subscribing: its reconnect (or our retry) subscribes again.
       this.emit('log', signalR.LogLevel.Warning, `subscribe failed: ${error.message}`);
+      // The connection broke while subscribing: its reconnect (or our retry) subscribes again. Still up, the gateway
+      // failed the subscription itself (its database, say): without a new try the page would wait for events forever.
+      if (!this.stopped && this.connection.state === signalR.HubConnectionState.Connected) {
+        clearTimeout(this.retryTimer);
+        const wait = retryDelay * (0.75 + Math.random() * 0.5);
+        this.emit('state', 'reconnecting', `subscribing again in ${Math.round(wait / 1000)} s`);
+        this.retryTimer = setTimeout(() => this.afterConnect(resumed, Math.min(retryDelay * 2, retryDelayMs.max)), wait);
+      }
     }
   }
 
