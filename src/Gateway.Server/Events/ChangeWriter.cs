@@ -34,6 +34,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ChangeWriter> _logger;
     private readonly Metrics.GatewayMetrics _metrics;
+    private readonly ILoggerFactory _loggerFactory;
     private long _transactions;
     private long _changes;
     private long _saves;
@@ -48,8 +49,14 @@ internal sealed partial class ChangeWriter : BackgroundService
     private PooledDbContextFactory<GatewayDbContext>? _groupContexts;
 
     public ChangeWriter(
-        IDbContextFactory<GatewayDbContext> contexts, EventBroadcaster broadcaster, TimeProvider time, Metrics.GatewayMetrics metrics, ILogger<ChangeWriter> logger)
+        IDbContextFactory<GatewayDbContext> contexts,
+        EventBroadcaster broadcaster,
+        TimeProvider time,
+        Metrics.GatewayMetrics metrics,
+        ILoggerFactory loggerFactory,
+        ILogger<ChangeWriter> logger)
     {
+        _loggerFactory = loggerFactory;
         _metrics = metrics;
         _contexts = contexts;
         _broadcaster = broadcaster;
@@ -128,9 +135,10 @@ internal sealed partial class ChangeWriter : BackgroundService
                 GatewaySqliteSettings.Apply(_connection);
                 Sessions.SqliteBusyTimeout.Apply(_connection);
                 _statements = PreparedStatements.Keep(_connection);
-                // EF Core leaves a connection it was given open when a context is disposed or returned to this pool.
+                // EF Core leaves a connection it was given open when a context is disposed or returned to this pool. Its
+                // log goes where the shared pool's goes (which gets the application's logger factory from DI).
                 _groupContexts = new PooledDbContextFactory<GatewayDbContext>(
-                    new DbContextOptionsBuilder<GatewayDbContext>().UseGatewaySqlite(_connection, _time).Options);
+                    new DbContextOptionsBuilder<GatewayDbContext>().UseGatewaySqlite(_connection, _time).UseLoggerFactory(_loggerFactory).Options);
             }
             catch
             {

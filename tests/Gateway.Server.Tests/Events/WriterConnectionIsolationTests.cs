@@ -52,4 +52,18 @@ public sealed class WriterConnectionIsolationTests : IDisposable
             }
         }
     }
+    [Fact]
+    public async Task The_writers_own_contexts_still_log_to_the_applications_loggers()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var server = logs.StartServerLoggingEverything();
+        var tasks = server.Services.GetRequiredService<TaskService>();
+        var id = (await tasks.CreateAsync(Admin, new CreateTaskRequest("logged", null, "test", null, null, null), default)).Id;
+        await tasks.ChangeStatusAsync(Admin, id, new ChangeTaskStatusRequest("running"), default);
+
+        Assert.Contains(
+            logs.Lines,
+            line => line.StartsWith("Microsoft.EntityFrameworkCore.Database.Command[", StringComparison.Ordinal)
+                && line.Contains("UPDATE \"tasks\"", StringComparison.Ordinal));
+    }
 }
