@@ -61,16 +61,38 @@ public sealed class ResumeTests : IDisposable
         return parts.Length > 2 && parts[^1].Length > 0 ? $"{parts[0]} | {parts[^1]}" : parts[0];
     }
 
-    private async Task WaitForAsync(ConcurrentQueue<GatewayEvent> received, long lastId)
+    /// <summary>Waits until the follower has handed event <paramref name="lastId"/> (or a later one) to its handler.</summary>
+    private Task WaitForAsync(Follower follower, long lastId) =>
+        EventuallyAsync(
+            () => follower.Received.LastOrDefault()?.Id >= lastId,
+            () => $"event {lastId}; last received {follower.Received.LastOrDefault()?.Id}");
+
+    private async Task EventuallyAsync(Func<bool> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow + Timeout;
-        while (received.LastOrDefault()?.Id < lastId || received.IsEmpty)
+        while (!condition())
         {
             Assert.True(
                 DateTime.UtcNow < deadline,
-                $"waited for event {lastId}; last received {received.LastOrDefault()?.Id}; logs:\n"
-                + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
+                $"waited for {what()}; logs:\n" + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
             await Task.Delay(25);
+        }
+    }
+
+    /// <summary>A client through <paramref name="url"/> that follows every event, counting its reconnects.</summary>
+    private async Task<Follower> FollowEverythingAsync(Uri url, GatewayProtocol protocol)
+    {
+        var follower = new Follower(Client(url, protocol));
+        try
+        {
+            await follower.Client.StartAsync().WaitAsync(Timeout);
+            await follower.Client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), follower.OnEvent).WaitAsync(Timeout);
+            return follower;
+        }
+        catch
+        {
+            await follower.DisposeAsync();
+            throw;
         }
     }
 
@@ -83,33 +105,20 @@ public sealed class ResumeTests : IDisposable
     {
         using var server = Server();
         await using var proxy = new LoopbackProxy(server.BaseAddress);
-        await using var client = Client(proxy.Address, protocol);
-        var received = new ConcurrentQueue<GatewayEvent>();
-        var reconnected = new TaskCompletionSource();
-        client.Reconnected += _ =>
-        {
-            reconnected.TrySetResult();
-            return Task.CompletedTask;
-        };
-        await client.StartAsync().WaitAsync(Timeout);
-        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), e =>
-        {
-            received.Enqueue(e);
-            return Task.CompletedTask;
-        }).WaitAsync(Timeout);
+        await using var follower = await FollowEverythingAsync(proxy.Address, protocol);
 
         using var stop = new CancellationTokenSource();
         var writer = WriteUntilAsync(server, stop.Token);
-        await WaitForAsync(received, 10);
+        await WaitForAsync(follower, 10);
         Assert.True(proxy.DropAll() > 0);
-        await reconnected.Task.WaitAsync(Timeout);
+        await follower.FirstReconnect.WaitAsync(Timeout);
         await Task.Delay(300);
         await stop.CancelAsync();
         await writer;
 
         var logged = LoggedIds(server.Database);
-        await WaitForAsync(received, logged[^1]);
-        Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+        await WaitForAsync(follower, logged[^1]);
+        Assert.Equal(logged, follower.Received.Select(e => e.Id).ToArray());
     }
 
     [Fact]
@@ -118,25 +127,12 @@ public sealed class ResumeTests : IDisposable
         using var database = new TemporarySqliteFile("resume.db");
         var first = Server(database, "node-1");
         await using var proxy = new LoopbackProxy(first.BaseAddress);
-        await using var client = Client(proxy.Address, GatewayProtocol.MessagePack);
-        var received = new ConcurrentQueue<GatewayEvent>();
-        var reconnected = new TaskCompletionSource();
-        client.Reconnected += _ =>
-        {
-            reconnected.TrySetResult();
-            return Task.CompletedTask;
-        };
-        await client.StartAsync().WaitAsync(Timeout);
-        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), e =>
-        {
-            received.Enqueue(e);
-            return Task.CompletedTask;
-        }).WaitAsync(Timeout);
+        await using var follower = await FollowEverythingAsync(proxy.Address, GatewayProtocol.MessagePack);
 
         using (var stop = new CancellationTokenSource())
         {
             var writer = WriteUntilAsync(first, stop.Token);
-            await WaitForAsync(received, 6);
+            await WaitForAsync(follower, 6);
             await stop.CancelAsync();
             await writer;
         }
@@ -149,15 +145,15 @@ public sealed class ResumeTests : IDisposable
             var writer = WriteUntilAsync(second, stop.Token);
             await Task.Delay(300);
             proxy.Target = second.BaseAddress;
-            await reconnected.Task.WaitAsync(Timeout);
+            await follower.FirstReconnect.WaitAsync(Timeout);
             await Task.Delay(300);
             await stop.CancelAsync();
             await writer;
         }
 
         var logged = LoggedIds(database);
-        await WaitForAsync(received, logged[^1]);
-        Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+        await WaitForAsync(follower, logged[^1]);
+        Assert.Equal(logged, follower.Received.Select(e => e.Id).ToArray());
     }
 
     [Fact]
@@ -166,50 +162,58 @@ public sealed class ResumeTests : IDisposable
         var failing = new FailingSubscribeFilter();
         using var server = Server(filter: failing);
         await using var proxy = new LoopbackProxy(server.BaseAddress);
-        await using var client = Client(proxy.Address, GatewayProtocol.MessagePack);
-        var received = new ConcurrentQueue<GatewayEvent>();
-        var reconnects = 0;
-        client.Reconnected += _ =>
-        {
-            Interlocked.Increment(ref reconnects);
-            return Task.CompletedTask;
-        };
-        await client.StartAsync().WaitAsync(Timeout);
-        await client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), e =>
-        {
-            received.Enqueue(e);
-            return Task.CompletedTask;
-        }).WaitAsync(Timeout);
+        await using var follower = await FollowEverythingAsync(proxy.Address, GatewayProtocol.MessagePack);
 
         using var stop = new CancellationTokenSource();
         var writer = WriteUntilAsync(server, stop.Token);
-        await WaitForAsync(received, 6);
+        await WaitForAsync(follower, 6);
 
         // The next Subscribe (the one after the cut) fails on the gateway while its connection stays up.
         failing.FailNext();
         Assert.True(proxy.DropAll() > 0);
-        await EventuallyAsync(() => failing.Failed == 1 && Volatile.Read(ref reconnects) == 1, "a failed resubscribe, then one Reconnected");
+        await EventuallyAsync(() => failing.Failed == 1 && follower.Reconnects == 1, () => "a failed resubscribe, then one Reconnected");
         await Task.Delay(300);
         await stop.CancelAsync();
         await writer;
 
         var logged = LoggedIds(server.Database);
-        await WaitForAsync(received, logged[^1]);
-        Assert.Equal(logged, received.Select(e => e.Id).ToArray());
+        await WaitForAsync(follower, logged[^1]);
+        Assert.Equal(logged, follower.Received.Select(e => e.Id).ToArray());
         Assert.Equal(1, failing.Failed);
-        Assert.Equal(1, Volatile.Read(ref reconnects));
+        Assert.Equal(1, follower.Reconnects);
         Assert.Contains(_logs.Lines, line => line.StartsWith("Gateway.Client.GatewayClient[5012] Warning", StringComparison.Ordinal));
     }
 
-    private async Task EventuallyAsync(Func<bool> condition, string what)
+    private sealed class Follower : IAsyncDisposable
     {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
+        private readonly TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _reconnects;
+
+        public Follower(GatewayClient client)
         {
-            Assert.True(
-                DateTime.UtcNow < deadline,
-                $"waited for {what}; logs:\n" + string.Join('\n', _logs.Lines.Where(line => line.StartsWith("Gateway", StringComparison.Ordinal)).Select(Shorten)));
-            await Task.Delay(25);
+            Client = client;
+            client.Reconnected += _ =>
+            {
+                Interlocked.Increment(ref _reconnects);
+                _reconnected.TrySetResult();
+                return Task.CompletedTask;
+            };
         }
+
+        public GatewayClient Client { get; }
+
+        public ConcurrentQueue<GatewayEvent> Received { get; } = new();
+
+        public Task FirstReconnect => _reconnected.Task;
+
+        public int Reconnects => Volatile.Read(ref _reconnects);
+
+        public Task OnEvent(GatewayEvent e)
+        {
+            Received.Enqueue(e);
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => Client.DisposeAsync();
     }
 }
