@@ -27,6 +27,9 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
     /// <summary>Gateway's event log (its own migration set, <c>migrations/gateway/sqlite</c>).</summary>
     public DbSet<EventLogEntry> Events => Set<EventLogEntry>();
 
+    /// <summary>Who created each workflow through the gateway (Gateway's own migration set).</summary>
+    public DbSet<WorkflowOwner> WorkflowOwners => Set<WorkflowOwner>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);

@@ -18,7 +18,7 @@ public sealed class ModelSchemaAgreementTests
 
         var entityTypes = context.Model.GetEntityTypes().ToList();
         Assert.Equal(
-            ["configurations", "gateway_events", "sessions", "tasks", "tool_executions", "workflow_tasks", "workflows"],
+            ["configurations", "gateway_events", "gateway_workflow_owners", "sessions", "tasks", "tool_executions", "workflow_tasks", "workflows"],
             entityTypes.Select(type => type.GetTableName()!).Order(StringComparer.Ordinal));
         Assert.Equal(
             entityTypes.Select(type => type.GetTableName()!).Order(StringComparer.Ordinal),

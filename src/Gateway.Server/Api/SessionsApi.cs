@@ -87,7 +87,7 @@ internal static class SessionsApi
         }
 
         var staleSeconds = Integer(query, "staleSeconds", null, 0, int.MaxValue, errors);
-        var page = Integer(query, "page", 1, 1, int.MaxValue, errors) ?? 1;
+        var page = Integer(query, "page", 1, 1, Orchestration.Paging.MaxPage, errors) ?? 1;
         var pageSize = Integer(query, "pageSize", 50, 1, MaxPageSize, errors) ?? 50;
 
         var sort = Value(query, "sort") switch

@@ -13,6 +13,7 @@ internal sealed class ChangeScope
     private static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = Orchestration.JsonInput.Encoder,
     };
 
     private readonly List<EventLogEntry> _events = [];

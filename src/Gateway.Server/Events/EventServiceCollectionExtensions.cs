@@ -10,6 +10,8 @@ public static class EventServiceCollectionExtensions
     {
         var services = builder.Services;
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName);
+        // REST answers, like stored payloads, escape only what JSON requires.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = Orchestration.JsonInput.Encoder);
         services.AddSingleton<EventBroadcaster>();
         services.AddSingleton<EventSubscriptions>();
         services.AddSingleton<ChangeWriter>();

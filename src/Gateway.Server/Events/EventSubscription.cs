@@ -9,9 +9,14 @@ internal sealed class EventSubscription
     private readonly HashSet<string>? _types;
     private bool _removed;
 
-    public EventSubscription(string id, SubscriptionRequest request)
+    /// <param name="seesConfiguration">
+    /// Whether config.* events reach this subscription: only an admin's. The configuration API is admin-only, and its
+    /// events name keys and carry non-secret values, so a dashboard token sees neither.
+    /// </param>
+    public EventSubscription(string id, SubscriptionRequest request, bool seesConfiguration)
     {
         Id = id;
+        SeesConfiguration = seesConfiguration;
         Scope = request.Scope;
         SubjectId = request.Id;
         MinPriority = request.MinPriority;
@@ -25,6 +30,8 @@ internal sealed class EventSubscription
     public string? SubjectId { get; }
 
     public int MinPriority { get; }
+
+    public bool SeesConfiguration { get; }
 
     /// <summary>While replaying, live events wait here; null once live. Guarded by the broadcaster's lock.</summary>
     public List<EventLogEntry>? HeldBack { get; set; }
@@ -44,7 +51,12 @@ internal sealed class EventSubscription
     public long LastQueuedId { get; set; }
 
     /// <summary>The type and priority filters; live events reach a subscription through the <see cref="SubscriptionIndex"/>, which matched the subject.</summary>
-    public bool Accepts(EventLogEntry entry) => entry.Priority >= MinPriority && (_types is null || _types.Contains(entry.EventType));
+    public bool Accepts(EventLogEntry entry) =>
+        entry.Priority >= MinPriority
+        && (_types is null || _types.Contains(entry.EventType))
+        && (SeesConfiguration || !entry.EventType.StartsWith(ConfigurationEventPrefix, StringComparison.Ordinal));
+
+    private const string ConfigurationEventPrefix = "config.";
 
     /// <summary>Filters and subject together: replay reads the log by position and checks each event here.</summary>
     public bool Matches(EventLogEntry entry) =>

@@ -62,7 +62,7 @@ internal sealed partial class EventSubscriptions
             throw new HubException($"{HubErrorCodes.InvalidArgument}: this connection already has a subscription {subscriptionId}");
         }
 
-        var subscription = new EventSubscription(subscriptionId, request)
+        var subscription = new EventSubscription(subscriptionId, request, seesConfiguration: context.User?.IsInRole(GatewayRoles.Admin) == true)
         {
             HeldBack = request!.AfterEventId is null ? null : [],
             LastQueuedId = request.AfterEventId ?? 0,
@@ -133,13 +133,22 @@ internal sealed partial class EventSubscriptions
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: id is required for scope {request.Scope}");
         }
+        else if (request.Id.Length > 200 || request.Id.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(request.Id))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: id must be at most 200 printable characters");
+        }
+
+        if (request.Types is { } types && (types.Count > 64 || types.Any(type => string.IsNullOrEmpty(type) || type.Length > 100 || type.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(type))))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: types must be at most 64 event types of 1 to 100 printable characters");
+        }
 
         if (request.MinPriority is < EventPriorities.Low or > EventPriorities.High)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: minPriority must be 0 (low), 1 (normal) or 2 (high)");
         }
 
-        if (request.SubscriptionId is { } chosen && (chosen.Length is 0 or > 64 || chosen.Any(char.IsControl)))
+        if (request.SubscriptionId is { } chosen && (chosen.Length is 0 or > 64 || chosen.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(chosen)))
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: subscriptionId must be 1 to 64 printable characters");
         }

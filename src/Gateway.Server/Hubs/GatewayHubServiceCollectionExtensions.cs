@@ -51,6 +51,8 @@ public static class GatewayHubServiceCollectionExtensions
                 options.EnableDetailedErrors = true;
                 options.AddFilter<GatewayHubFilter>();
             })
+            // Non-ASCII text travels as UTF-8, not as \uXXXX escapes (an event's payload is a JSON string inside the frame).
+            .AddJsonProtocol(json => json.PayloadSerializerOptions.Encoder = Orchestration.JsonInput.Encoder)
             .AddMessagePackProtocol();
         return builder;
     }

@@ -1,12 +1,26 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Server.Events;
 
 namespace Gateway.Server.Orchestration;
 
-/// <summary>Checks of JSON-valued fields (config, metadata, definition, arguments): what kind, how big.</summary>
+/// <summary>
+/// Checks of every value a client sends before anything is written: what cannot be stored and served back is refused
+/// with the field named. JSON-valued fields (config, metadata, definition, arguments, result) are walked whole: a string
+/// or property name that is not valid UTF-16 (an escaped lone surrogate, which System.Text.Json reads but cannot write
+/// back), a duplicate property name, or a NUL character (PostgreSQL's jsonb cannot hold one) is refused. Accepted JSON
+/// is stored compact, without escaping what needs none (non-ASCII characters stay UTF-8).
+/// </summary>
 internal static class JsonInput
 {
     public const int MaxJsonBytes = 256 * 1024;
+
+    /// <summary>Escapes only what JSON requires (quotes, backslash, control characters): stored and sent text stays compact.</summary>
+    public static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = Encoder, SkipValidation = false };
 
     /// <summary>The field as compact JSON text; it must be an object when <paramref name="objectOnly"/>.</summary>
     public static string? Text(JsonElement? value, string field, bool objectOnly = true, bool required = false)
@@ -21,15 +35,22 @@ internal static class JsonInput
             throw new InvalidInputException(field, $"must be a JSON object, not {element.ValueKind.ToString().ToLowerInvariant()}");
         }
 
-        var text = element.GetRawText();
-        if (text.Length > MaxJsonBytes)
+        Check(element, field);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            element.WriteTo(writer);
+        }
+
+        if (buffer.WrittenCount > MaxJsonBytes)
         {
             throw new InvalidInputException(field, $"is larger than {MaxJsonBytes} bytes");
         }
 
-        return text;
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A required name, title, type or id: not blank, at most <paramref name="maxLength"/> characters, no control characters.</summary>
     public static string RequiredText(string? value, string field, int maxLength)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -37,9 +58,161 @@ internal static class JsonInput
             throw new InvalidInputException(field, "is required");
         }
 
-        return value.Length > maxLength ? throw new InvalidInputException(field, $"must be at most {maxLength} characters") : value;
+        return Name(value, field, maxLength);
     }
 
-    public static string? OptionalText(string? value, string field, int maxLength) =>
-        value is { Length: > 0 } && value.Length > maxLength ? throw new InvalidInputException(field, $"must be at most {maxLength} characters") : value;
+    /// <summary>An optional name, reason or path: like <see cref="RequiredText"/> when present.</summary>
+    public static string? OptionalName(string? value, string field, int maxLength) =>
+        value is null ? null : Name(value, field, maxLength);
+
+    /// <summary>
+    /// Optional free text (a description, an error, a message): line breaks and tabs allowed; NUL and text that is not
+    /// valid UTF-16 refused.
+    /// </summary>
+    public static string? OptionalText(string? value, string field, int maxLength)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw new InvalidInputException(field, $"must be at most {maxLength} characters");
+        }
+
+        FreeText(value, field);
+        return value;
+    }
+
+    /// <summary>Free text of any length (tool output): refuses NUL and text that is not valid UTF-16.</summary>
+    public static void FreeText(string value, string field)
+    {
+        if (value.Contains('\0'))
+        {
+            throw new InvalidInputException(field, "must not contain NUL characters");
+        }
+
+        ValidUtf16(value, field);
+    }
+
+    private static string Name(string value, string field, int maxLength)
+    {
+        if (value.Length > maxLength)
+        {
+            throw new InvalidInputException(field, $"must be at most {maxLength} characters");
+        }
+
+        var control = value.AsSpan().IndexOfAnyInRange('\0', '\u001f');
+        if (control < 0)
+        {
+            control = value.AsSpan().IndexOfAnyInRange('\u007f', '\u009f');
+        }
+
+        if (control >= 0)
+        {
+            throw new InvalidInputException(field, $"must not contain control characters (U+{(int)value[control]:X4} at character {control + 1})");
+        }
+
+        ValidUtf16(value, field);
+        return value;
+    }
+
+    /// <summary>Refuses a lone surrogate: such a string cannot be encoded as UTF-8 to store or send.</summary>
+    public static void ValidUtf16(string value, string field)
+    {
+        if (IsValidUtf16(value))
+        {
+            return;
+        }
+
+        throw new InvalidInputException(field, "is not valid Unicode text (a lone surrogate)");
+    }
+
+    /// <summary>Whether every surrogate in <paramref name="value"/> is one of a pair.</summary>
+    public static bool IsValidUtf16(string value)
+    {
+        var rest = value.AsSpan();
+        var first = rest.IndexOfAnyInRange('\ud800', '\udfff');
+        if (first < 0)
+        {
+            return true;
+        }
+
+        rest = rest[first..];
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return false;
+            }
+
+            rest = rest[consumed..];
+        }
+
+        return true;
+    }
+
+    private static void Check(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                HashSet<string>? names = null;
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw new InvalidInputException(path, "holds a property name that is not valid Unicode text (a lone surrogate)");
+                    }
+
+                    var child = $"{path}.{name}";
+                    if (name.Contains('\0'))
+                    {
+                        throw new InvalidInputException(path, "holds a property name with a NUL character");
+                    }
+
+                    if (!(names ??= new(StringComparer.Ordinal)).Add(name))
+                    {
+                        throw new InvalidInputException(child, "is a duplicate property name");
+                    }
+
+                    Check(property.Value, child);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    Check(item, $"{path}[{index++}]");
+                }
+
+                break;
+            case JsonValueKind.String:
+                string text;
+                try
+                {
+                    text = element.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    throw new InvalidInputException(path, "is not valid Unicode text (a lone surrogate)");
+                }
+
+                if (text.Contains('\0'))
+                {
+                    throw new InvalidInputException(path, "must not contain NUL characters (\\u0000)");
+                }
+
+                break;
+            default:
+                break;
+        }
+    }
 }

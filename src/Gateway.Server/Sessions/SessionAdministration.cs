@@ -18,7 +18,7 @@ internal enum DisconnectResult
 internal sealed partial class SessionAdministration
 {
     public const int MaxReasonLength = 200;
-    public const string ReasonRule = "reason must be 1 to 200 characters";
+    public const string ReasonRule = "reason must be 1 to 200 printable characters";
 
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly SessionManager _sessions;
@@ -105,7 +105,7 @@ internal sealed partial class SessionAdministration
     /// </summary>
     public async Task<DisconnectResult> DisconnectAsync(string sessionId, string? reason, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength)
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength || reason.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(reason))
         {
             return DisconnectResult.InvalidReason;
         }

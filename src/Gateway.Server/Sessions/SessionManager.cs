@@ -294,7 +294,7 @@ internal sealed partial class SessionManager : IDisposable
             return Guid.NewGuid().ToString();
         }
 
-        if (supplied.Length > MaxClientIdLength || supplied.Any(char.IsControl))
+        if (supplied.Length > MaxClientIdLength || supplied.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(supplied))
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: clientId must be at most {MaxClientIdLength} printable characters");
         }

@@ -106,7 +106,7 @@ public sealed class PipelinedInvocationTests : IDisposable
             TimeProvider.System,
             overflow: () => { },
             NullLogger.Instance));
-        var subscription = new EventSubscription("s", new SubscriptionRequest(SubscriptionScopes.Task, "task-1")) { HeldBack = [], LastQueuedId = 0 };
+        var subscription = new EventSubscription("s", new SubscriptionRequest(SubscriptionScopes.Task, "task-1"), seesConfiguration: false) { HeldBack = [], LastQueuedId = 0 };
         broadcaster.Register(stream, subscription);
         Assert.True(await stream.EnqueueReplayedAsync(subscription, Event(1), CancellationToken.None));
         broadcaster.Publish([Event(3)]);

@@ -519,7 +519,7 @@ public sealed class WorkflowsApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Dashboards_read_only_while_any_agent_and_admins_change_any_workflow()
+    public async Task Dashboards_read_only_other_agents_refused_and_admins_change_any_workflow()
     {
         var id = await CreateIdAsync();
         var task = await TaskAsync();
@@ -529,7 +529,7 @@ public sealed class WorkflowsApiTests : IDisposable
         using var dashboardAdd = await Dashboard.PostAsJsonAsync(new Uri($"/api/workflows/{id}/tasks", UriKind.Relative), new { taskId = task });
         using var dashboardRead = await Dashboard.GetAsync(new Uri($"/api/workflows/{id}", UriKind.Relative));
         using var otherAgent = await StatusAsync(id, new { status = "active" }, OtherAgent);
-        using var admin = await StatusAsync(id, new { status = "paused" }, Admin);
+        using var admin = await StatusAsync(id, new { status = "active" }, Admin);
         using var anonymous = new HttpClient { BaseAddress = _server.BaseAddress };
         using var noToken = await anonymous.GetAsync(new Uri($"/api/workflows/{id}", UriKind.Relative));
 
@@ -537,7 +537,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, dashboardStatus.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, dashboardAdd.StatusCode);
         Assert.Equal(HttpStatusCode.OK, dashboardRead.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, otherAgent.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, otherAgent.StatusCode);
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM workflows"));

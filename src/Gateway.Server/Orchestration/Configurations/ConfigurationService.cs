@@ -88,9 +88,9 @@ internal sealed partial class ConfigurationService
         Caller caller, string? valueType, string? prefix, int page, int pageSize, CancellationToken cancellationToken)
     {
         RequireAdmin(caller);
-        if (page < 1)
+        if (page is < 1 or > Paging.MaxPage)
         {
-            throw new InvalidInputException("page", "must be 1 or more");
+            throw new InvalidInputException("page", $"must be from 1 to {Paging.MaxPage}");
         }
 
         if (pageSize is < 1 or > MaxPageSize)

@@ -67,6 +67,8 @@ internal static class ConfigurationValueValidator
             throw new InvalidInputException(field, "is required (the value as text, e.g. \"42\" for an integer)");
         }
 
+        JsonInput.FreeText(value, field);
+
         switch (type)
         {
             case ConfigurationValueType.String:
@@ -117,6 +119,13 @@ internal static class ConfigurationValueValidator
         try
         {
             using var document = JsonDocument.Parse(value);
+            JsonInput.Text(document.RootElement, field, objectOnly: false);
+        }
+        catch (InvalidInputException)
+        {
+            // Not the walk's own message: it names property names of what may be a secret.
+            throw new InvalidInputException(
+                field, "is not storable JSON for value_type json: it holds a duplicate property name, a lone surrogate or a NUL character");
         }
         catch (JsonException exception)
         {

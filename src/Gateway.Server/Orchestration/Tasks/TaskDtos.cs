@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gateway.Data.Conversion;
 using Gateway.Data.Entities;
+using Gateway.Server.Events;
 
 namespace Gateway.Server.Orchestration.Tasks;
 
@@ -35,6 +36,11 @@ public sealed record TaskView(
         task.CompletedAt,
         task.Error);
 
+    /// <summary>
+    /// A JSON column as JSON. The orchestrator writes this database too, so a column may hold text the gateway cannot
+    /// serve as JSON (malformed, or a string System.Text.Json cannot write back): it is served as a JSON string holding
+    /// the stored text, so one bad row never fails a list. The gateway's own writes are always objects.
+    /// </summary>
     internal static JsonElement? Parse(string? json)
     {
         if (json is null)
@@ -42,8 +48,16 @@ public sealed record TaskView(
             return null;
         }
 
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            JsonInput.Text(document.RootElement, "$", objectOnly: false);
+            return document.RootElement.Clone();
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidInputException)
+        {
+            return JsonSerializer.SerializeToElement(json);
+        }
     }
 }
 
@@ -72,6 +86,7 @@ internal static class TaskHubMapping
             return null;
         }
 
+        JsonInput.ValidUtf16(text, field);
         try
         {
             using var document = JsonDocument.Parse(text);

@@ -37,7 +37,7 @@ internal sealed class TaskService
         var title = JsonInput.RequiredText(request.Title, "$.title", 500);
         var taskType = JsonInput.RequiredText(request.TaskType, "$.taskType", 100);
         var description = JsonInput.OptionalText(request.Description, "$.description", 10_000);
-        var workspace = JsonInput.OptionalText(request.WorkspacePath, "$.workspacePath", 4096);
+        var workspace = JsonInput.OptionalName(request.WorkspacePath, "$.workspacePath", 4096);
         var config = JsonInput.Text(request.Config, "$.config") ?? "{}";
         var metadata = WithCreator(JsonInput.Text(request.Metadata, "$.metadata"), caller.UserId);
 
@@ -78,9 +78,9 @@ internal sealed class TaskService
     public async Task<TaskPage> ListAsync(
         string? status, string? taskType, string? workspace, DateTime? createdAfter, DateTime? createdBefore, int page, int pageSize, CancellationToken cancellationToken)
     {
-        if (page < 1)
+        if (page is < 1 or > Paging.MaxPage)
         {
-            throw new InvalidInputException("page", "must be 1 or more");
+            throw new InvalidInputException("page", $"must be from 1 to {Paging.MaxPage}");
         }
 
         if (pageSize is < 1 or > MaxPageSize)
@@ -311,7 +311,8 @@ internal sealed class TaskService
         return node.ToJsonString();
     }
 
-    private static string? CreatorOf(string? metadata)
+    /// <summary>The user recorded as the task's creator (<c>metadata.created_by</c>), or null.</summary>
+    internal static string? CreatorOf(string? metadata)
     {
         if (metadata is null)
         {

@@ -25,7 +25,7 @@ public sealed record ToolExecutionView(
         execution.Id,
         execution.TaskId,
         execution.ToolName,
-        ParseArguments(execution.Arguments),
+        TaskView.Parse(execution.Arguments) ?? default,
         execution.Output,
         StoreEnum.ToStoreValue(execution.Status),
         execution.Error,
@@ -33,22 +33,6 @@ public sealed record ToolExecutionView(
         execution.StartedAt,
         execution.CompletedAt,
         execution.DurationMs);
-
-    /// <summary>
-    /// The schema does not check <c>arguments</c> with json_valid, so a row the orchestrator wrote may hold text that is
-    /// not JSON: it is returned as a JSON string rather than failing the read.
-    /// </summary>
-    private static JsonElement ParseArguments(string arguments)
-    {
-        try
-        {
-            return TaskView.Parse(arguments) ?? default;
-        }
-        catch (JsonException)
-        {
-            return JsonSerializer.SerializeToElement(arguments);
-        }
-    }
 }
 
 /// <param name="Arguments">Required: a JSON object.</param>

@@ -22,7 +22,10 @@ namespace Gateway.Server.Orchestration.ToolExecutions;
 /// kept is always a prefix of what the tool printed, at most 1 MiB, and the agent learns at once that later output is
 /// lost rather than having it cut silently. The execution itself stays running and can still be completed or failed.
 /// </para>
-/// <para>Roles: agents and admins record executions for any task; dashboards read only.</para>
+/// <para>
+/// Roles: an execution belongs to its task's owner. An agent starts and changes executions of the tasks it created;
+/// admins any; dashboards read only.
+/// </para>
 /// </summary>
 internal sealed class ToolExecutionService
 {
@@ -51,8 +54,9 @@ internal sealed class ToolExecutionService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var task = await scope.Db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.Status }).FirstOrDefaultAsync(token)
+                var task = await scope.Db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.Status, t.Metadata }).FirstOrDefaultAsync(token)
                     ?? throw new NotFoundException("task", taskId);
+                RequireOwner(caller, taskId, task.Metadata);
                 if (task.Status is AgentTaskStatus.Completed or AgentTaskStatus.Cancelled)
                 {
                     throw new ConflictException($"task {taskId} is {StoreEnum.ToStoreValue(task.Status)}; tools run only for tasks that are not completed or cancelled");
@@ -112,6 +116,7 @@ internal sealed class ToolExecutionService
             throw new InvalidInputException("$.output", "is required: a chunk of the tool's output");
         }
 
+        JsonInput.FreeText(output, "$.output");
         var chunkBytes = Encoding.UTF8.GetByteCount(output);
         if (chunkBytes > MaxOutputBytes)
         {
@@ -122,7 +127,7 @@ internal sealed class ToolExecutionService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var execution = await FindAsync(scope, id, token);
+                var execution = await FindForChangeAsync(scope, caller, id, token);
                 if (execution.Status != ToolExecutionStatus.Running)
                 {
                     throw new ConflictException($"tool execution {id} is {StoreEnum.ToStoreValue(execution.Status)}; output is appended while running");
@@ -152,29 +157,31 @@ internal sealed class ToolExecutionService
     public Task<ToolExecutionView> CompleteAsync(Caller caller, string id, CompleteToolExecutionRequest? request, CancellationToken cancellationToken)
     {
         RequireWriter(caller);
-        return EndAsync(id, ToolExecutionStatus.Completed, error: null, request?.ExitCode, cancellationToken);
+        return EndAsync(caller, id, ToolExecutionStatus.Completed, error: null, request?.ExitCode, cancellationToken);
     }
 
     /// <summary>running → failed with the error (required); tool.failed, high priority.</summary>
     public Task<ToolExecutionView> FailAsync(Caller caller, string id, FailToolExecutionRequest? request, CancellationToken cancellationToken)
     {
         RequireWriter(caller);
-        var error = JsonInput.RequiredText(request?.Error, "$.error", 10_000);
-        return EndAsync(id, ToolExecutionStatus.Failed, error, request?.ExitCode, cancellationToken);
+        var error = string.IsNullOrWhiteSpace(request?.Error)
+            ? throw new InvalidInputException("$.error", "is required")
+            : JsonInput.OptionalText(request.Error, "$.error", 10_000)!;
+        return EndAsync(caller, id, ToolExecutionStatus.Failed, error, request?.ExitCode, cancellationToken);
     }
 
     /// <summary>running → timeout; tool.completed with status timeout.</summary>
     public Task<ToolExecutionView> TimeOutAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
         RequireWriter(caller);
-        return EndAsync(id, ToolExecutionStatus.Timeout, error: null, exitCode: null, cancellationToken);
+        return EndAsync(caller, id, ToolExecutionStatus.Timeout, error: null, exitCode: null, cancellationToken);
     }
 
-    private Task<ToolExecutionView> EndAsync(string id, ToolExecutionStatus target, string? error, int? exitCode, CancellationToken cancellationToken) =>
+    private Task<ToolExecutionView> EndAsync(Caller caller, string id, ToolExecutionStatus target, string? error, int? exitCode, CancellationToken cancellationToken) =>
         _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var execution = await FindAsync(scope, id, token);
+                var execution = await FindForChangeAsync(scope, caller, id, token);
                 if (!ToolExecutionStateMachine.CanMove(execution.Status, target))
                 {
                     var allowed = ToolExecutionStateMachine.From(execution.Status);
@@ -217,8 +224,30 @@ internal sealed class ToolExecutionService
             cancellationToken,
             ChangeSaving.Shared);
 
-    private static async Task<ToolExecution> FindAsync(ChangeScope scope, string id, CancellationToken cancellationToken) =>
-        await scope.Db.ToolExecutions.FirstOrDefaultAsync(e => e.Id == id, cancellationToken) ?? throw new NotFoundException("tool execution", id);
+    /// <summary>The execution, tracked; 404 when unknown, 403 unless the caller is an admin or owns its task.</summary>
+    private static async Task<ToolExecution> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var execution = await scope.Db.ToolExecutions.FirstOrDefaultAsync(e => e.Id == id, cancellationToken) ?? throw new NotFoundException("tool execution", id);
+        if (!caller.IsAdmin)
+        {
+            RequireOwner(caller, execution.TaskId, await TaskMetadata(scope.Db, execution.TaskId, cancellationToken));
+        }
+
+        return execution;
+    }
+
+    /// <summary>Compiled once: output chunks, the most frequent change of all, each look up their task's owner.</summary>
+    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<string?>> TaskMetadata =
+        EF.CompileAsyncQuery((GatewayDbContext db, string taskId, CancellationToken _) =>
+            db.Tasks.Where(t => t.Id == taskId).Select(t => t.Metadata).FirstOrDefault());
+
+    private static void RequireOwner(Caller caller, string taskId, string? taskMetadata)
+    {
+        if (!caller.IsAdmin && Tasks.TaskService.CreatorOf(taskMetadata) != caller.UserId)
+        {
+            throw new ForbiddenException($"task {taskId} was not created by {caller.UserId}; agents record tool executions of their own tasks only");
+        }
+    }
 
     private static void RequireWriter(Caller caller)
     {

@@ -11,9 +11,9 @@ namespace Gateway.Server.Orchestration.Workflows;
 /// Workflows and their task lists: every change goes through the change writer with its events, in one transaction;
 /// the same service serves REST and the hub.
 /// <para>
-/// Roles: agents and admins change any workflow; dashboards read only. Unlike tasks, a workflow has no metadata
-/// column to record its creator in, and its definition is the orchestrator's document, which Gateway does not
-/// alter; a workflow is also a shared plan several agents work through, so ownership is not enforced.
+/// Roles: an agent changes the workflows it created (recorded in Gateway's table gateway_workflow_owners: the
+/// workflows table has no column for it) and adds only its own tasks to them; admins change any workflow; dashboards
+/// read only. A workflow with no owner row (written by the orchestrator itself) is changed by admins only.
 /// </para>
 /// <para>
 /// A task list change (add, remove, reorder) renumbers the workflow's tasks 0..n-1 in their order, emits
@@ -60,6 +60,7 @@ internal sealed class WorkflowService
                     UpdatedAt = scope.Now,
                 };
                 scope.Db.Workflows.Add(workflow);
+                scope.Db.WorkflowOwners.Add(new WorkflowOwner { WorkflowId = workflow.Id, CreatedBy = caller.UserId, CreatedAt = scope.Now });
                 scope.Emit(
                     EventTypes.WorkflowCreated,
                     EventPriorities.Normal,
@@ -84,9 +85,9 @@ internal sealed class WorkflowService
     /// <param name="name">Exact name (the indexed column); null for all.</param>
     public async Task<WorkflowPage> ListAsync(string? status, string? name, int page, int pageSize, CancellationToken cancellationToken)
     {
-        if (page < 1)
+        if (page is < 1 or > Paging.MaxPage)
         {
-            throw new InvalidInputException("page", "must be 1 or more");
+            throw new InvalidInputException("page", $"must be from 1 to {Paging.MaxPage}");
         }
 
         if (pageSize is < 1 or > MaxPageSize)
@@ -153,7 +154,7 @@ internal sealed class WorkflowService
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var workflow = await FindAsync(scope, id, token);
+                var workflow = await FindForChangeAsync(scope, caller, id, token);
                 if (expected is { } must && workflow.Status != must)
                 {
                     throw new ConflictException(
@@ -211,6 +212,7 @@ internal sealed class WorkflowService
         }
 
         return ChangeTasksAsync(
+            caller,
             id,
             async (scope, links, token) =>
             {
@@ -220,6 +222,11 @@ internal sealed class WorkflowService
                 }
 
                 var task = await scope.Db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, token) ?? throw new NotFoundException("task", taskId);
+                if (!caller.IsAdmin && Tasks.TaskService.CreatorOf(task.Metadata) != caller.UserId)
+                {
+                    throw new ForbiddenException($"task {taskId} was not created by {caller.UserId}; agents add their own tasks to workflows only");
+                }
+
                 var position = request.Sequence ?? links.Count;
                 if (position > links.Count)
                 {
@@ -237,6 +244,7 @@ internal sealed class WorkflowService
     {
         RequireWriter(caller);
         return ChangeTasksAsync(
+            caller,
             id,
             (scope, links, _) =>
             {
@@ -272,6 +280,7 @@ internal sealed class WorkflowService
         }
 
         return ChangeTasksAsync(
+            caller,
             id,
             (_, links, _) =>
             {
@@ -300,11 +309,11 @@ internal sealed class WorkflowService
     /// <paramref name="edit"/> change the ordered list of links (and the context), renumber 0..n-1, emit.
     /// </summary>
     private Task<WorkflowView> ChangeTasksAsync(
-        string id, Func<ChangeScope, List<WorkflowTask>, CancellationToken, Task> edit, CancellationToken cancellationToken) =>
+        Caller caller, string id, Func<ChangeScope, List<WorkflowTask>, CancellationToken, Task> edit, CancellationToken cancellationToken) =>
         _writer.ExecuteAsync(
             async (scope, token) =>
             {
-                var workflow = await FindAsync(scope, id, token);
+                var workflow = await FindForChangeAsync(scope, caller, id, token);
                 if (!WorkflowStateMachine.AcceptsTaskChanges(workflow.Status))
                 {
                     throw new ConflictException(
@@ -331,8 +340,24 @@ internal sealed class WorkflowService
             },
             cancellationToken);
 
-    private static async Task<Workflow> FindAsync(ChangeScope scope, string id, CancellationToken cancellationToken) =>
-        await scope.Db.Workflows.FirstOrDefaultAsync(w => w.Id == id, cancellationToken) ?? throw new NotFoundException("workflow", id);
+    /// <summary>The workflow, tracked; 404 when unknown, 403 unless the caller is an admin or the workflow's creator.</summary>
+    private static async Task<Workflow> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var workflow = await scope.Db.Workflows.FirstOrDefaultAsync(w => w.Id == id, cancellationToken) ?? throw new NotFoundException("workflow", id);
+        if (!caller.IsAdmin)
+        {
+            var owner = await scope.Db.WorkflowOwners.Where(o => o.WorkflowId == id).Select(o => o.CreatedBy).FirstOrDefaultAsync(cancellationToken);
+            if (owner != caller.UserId)
+            {
+                throw new ForbiddenException(
+                    owner is null
+                        ? $"workflow {id} was not created through the gateway; only admins change it"
+                        : $"workflow {id} was not created by {caller.UserId}; agents change their own workflows only");
+            }
+        }
+
+        return workflow;
+    }
 
     /// <summary>The workflow's links, tracked, with their tasks, in sequence order (ties by task id, as workflow.progress orders them).</summary>
     private static Task<List<WorkflowTask>> LinksAsync(ChangeScope scope, string id, CancellationToken cancellationToken) =>
