@@ -44,6 +44,15 @@ public static class HubErrorCodes
     /// </summary>
     public const string DatabaseBusy = "database_busy";
 
+    /// <summary>The database's disk is full; nothing was written. Retry later: the gateway recovers by itself when space returns.</summary>
+    public const string DatabaseFull = "database_full";
+
+    /// <summary>The database file or its file system is read-only; nothing was written.</summary>
+    public const string DatabaseReadOnly = "database_read_only";
+
+    /// <summary>The database failed with an I/O error; nothing was written. Retry later.</summary>
+    public const string DatabaseUnavailable = "database_unavailable";
+
     /// <summary>Anything else; the server logged the details.</summary>
     public const string Internal = "internal";
 

@@ -9,7 +9,8 @@ namespace Gateway.Server.Api;
 /// Turns refusals into RFC 9457 problem details: a <see cref="GatewayRequestException"/> (400, 403, 404, 409 with a
 /// stable code), a body that is not JSON or has a value of the wrong type (400 with the JSON path of the error), and
 /// a body over the size limit (413), a database locked by another writer for longer than the busy timeout (503 with
-/// Retry-After: nothing was written, the request can be sent again). Anything else is left to the default handler
+/// Retry-After: nothing was written, the request can be sent again), a storage fault (a full disk, a read-only file, an
+/// I/O error: 503 with a stable code and Retry-After). Anything else is left to the default handler
 /// (500, details logged only).
 /// </summary>
 internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
@@ -49,6 +50,13 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
                 Title = "Bad request",
                 Detail = FirstLine(bad.Message),
             },
+            _ when Database.StorageFault.Of(exception) is not Database.StorageFaultKind.None and var kind => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Storage unavailable",
+                Detail = $"{Database.StorageFault.Describe(kind)}. Retry later.",
+                Extensions = { ["code"] = Database.StorageFault.RestCode(kind) },
+            },
             _ when Database.DatabaseBusy.Is(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
@@ -69,7 +77,9 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
 
         if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
-            httpContext.Response.Headers.RetryAfter = "1";
+            httpContext.Response.Headers.RetryAfter = Database.StorageFault.Of(exception) == Database.StorageFaultKind.None
+                ? "1"
+                : Database.StorageFault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;

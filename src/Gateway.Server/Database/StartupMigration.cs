@@ -47,6 +47,7 @@ public sealed partial class StartupMigration
                     }
                 }
 
+                await ProbeWritableAsync(connection, cancellationToken);
                 LogUpToDate(_database.Url, total);
                 return true;
             }
@@ -64,6 +65,7 @@ public sealed partial class StartupMigration
                 return false;
             }
 
+            await ProbeWritableAsync(connection, cancellationToken);
             LogUpToDate(_database.Url, 0);
             return true;
         }
@@ -72,6 +74,46 @@ public sealed partial class StartupMigration
             LogRefused(exception.Kind, exception.Message);
             return false;
         }
+        catch (SqliteException exception) when (Unusable(exception) is { } advice)
+        {
+            LogUnusable(_database.Url, exception.SqliteErrorCode, exception.Message, advice);
+            return false;
+        }
+    }
+
+    /// <summary>Takes the write lock and lets it go: a file the gateway could read but not write is refused at start, not at the first change.</summary>
+    private static async Task ProbeWritableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = (SqliteTransaction)transaction;
+        // BEGIN IMMEDIATE alone succeeds on a file the OS will not let SQLite write; a page write tells.
+        command.CommandText = "CREATE TABLE gateway_start_probe (x); DROP TABLE gateway_start_probe;";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
+    /// <summary>What to do about a file the gateway cannot use, or null when the error is not about the file.</summary>
+    private string? Unusable(SqliteException exception)
+    {
+        var path = _database.Builder.DataSource;
+        return (exception.SqliteErrorCode & 0xff) switch
+        {
+            // SQLITE_CORRUPT, SQLITE_NOTADB
+            11 or 26 => $"the file is damaged or not a SQLite database. Restore it from a backup, or move it aside (mv '{path}' '{path}.broken') to start on a new one; `sqlite3 '{path}' 'PRAGMA integrity_check'` shows the damage",
+            // SQLITE_READONLY, SQLITE_CANTOPEN
+            8 or 14 => $"the file cannot be opened for writing. Check that '{path}', its -wal and -shm files and its folder belong to the user running the gateway and are writable (ls -l '{Path.GetDirectoryName(Path.GetFullPath(path))}'), and that the file system is not mounted read-only",
+            // SQLITE_FULL
+            13 => $"the disk holding '{path}' is full. Free space on it and start again",
+            // SQLITE_IOERR
+            10 => $"the operating system refused to read or write '{path}' (I/O error). Check the disk and the file system (dmesg) before starting again",
+            _ => null,
+        };
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied {Set} migration {Version} ({Description})")]
@@ -85,4 +127,7 @@ public sealed partial class StartupMigration
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "Refusing to start ({Kind}): {Reason}")]
     private partial void LogRefused(MigrationErrorKind kind, string reason);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Critical, Message = "Refusing to start: the database {DatabaseUrl} cannot be used (SQLite error {Code}: {Error}); {Advice}")]
+    private partial void LogUnusable(string databaseUrl, int code, string error, string advice);
 }

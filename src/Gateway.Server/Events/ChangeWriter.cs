@@ -35,6 +35,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly ILogger<ChangeWriter> _logger;
     private readonly Metrics.GatewayMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly Database.StorageHealth _storage;
     private long _transactions;
     private long _changes;
     private long _saves;
@@ -54,8 +55,10 @@ internal sealed partial class ChangeWriter : BackgroundService
         TimeProvider time,
         Metrics.GatewayMetrics metrics,
         ILoggerFactory loggerFactory,
+        Database.StorageHealth storage,
         ILogger<ChangeWriter> logger)
     {
+        _storage = storage;
         _loggerFactory = loggerFactory;
         _metrics = metrics;
         _contexts = contexts;
@@ -300,6 +303,7 @@ internal sealed partial class ChangeWriter : BackgroundService
         catch (Exception exception) when (exception is SqliteException or DbUpdateException or InvalidOperationException)
         {
             LogBatchFailed(exception, batch.Count);
+            _storage.Failed(exception);
             // Start the next group on a fresh connection, whatever state this one was left in.
             CloseConnection();
             foreach (var change in batch)
@@ -311,6 +315,7 @@ internal sealed partial class ChangeWriter : BackgroundService
             return GroupOutcome.Done;
         }
 
+        _storage.Succeeded();
         _metrics.DatabaseOperation("changes", _time.GetElapsedTime(started));
         _metrics.EventsPersisted(events.Count);
         Interlocked.Increment(ref _transactions);

@@ -9,7 +9,9 @@ public static class HealthEndpoints
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<MigrationsHealthCheck>("database", tags: [ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<MigrationsHealthCheck>("database", tags: [ReadyTag])
+            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
         return services;
     }
 
@@ -20,7 +22,21 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteReportAsync })
+            .AllowAnonymous();
         return endpoints;
+    }
+
+    /// <summary>
+    /// <c>{"status":"Unhealthy","checks":{"storage":{"status":"Unhealthy","description":"storage_full since ..."}}}</c>: a probe
+    /// needs only the status code, an operator wants to know why. Descriptions never hold secrets.
+    /// </summary>
+    private static Task WriteReportAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var checks = report.Entries.ToDictionary(
+            entry => entry.Key,
+            entry => new { status = entry.Value.Status.ToString(), description = entry.Value.Description });
+        return context.Response.WriteAsJsonAsync(new { status = report.Status.ToString(), checks });
     }
 }

@@ -85,6 +85,11 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             _stats.MessagesSent(1);
             throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; nothing was written, retry");
         }
+        catch (Exception exception) when (Database.StorageFault.Of(exception) is not Database.StorageFaultKind.None and var kind)
+        {
+            _stats.MessagesSent(1);
+            throw new HubException($"{Database.StorageFault.HubCode(kind)}: {Database.StorageFault.Describe(kind)}; retry later");
+        }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             var errorId = Guid.NewGuid().ToString("N")[..12];
@@ -107,6 +112,11 @@ internal sealed partial class GatewayHubFilter : IHubFilter
             LogConnectRefusedDatabaseBusy(context.Context.ConnectionId);
             throw new HubException($"{HubErrorCodes.DatabaseBusy}: the database stayed locked by another writer; no session was opened, retry");
         }
+        catch (Exception exception) when (Database.StorageFault.Of(exception) is not Database.StorageFaultKind.None and var kind)
+        {
+            LogConnectRefusedStorage(context.Context.ConnectionId, Database.StorageFault.RestCode(kind));
+            throw new HubException($"{Database.StorageFault.HubCode(kind)}: {Database.StorageFault.Describe(kind)}; no session was opened, retry later");
+        }
         catch (Exception exception) when (exception is not HubException and not OperationCanceledException)
         {
             var errorId = Guid.NewGuid().ToString("N")[..12];
@@ -120,6 +130,9 @@ internal sealed partial class GatewayHubFilter : IHubFilter
 
     [LoggerMessage(EventId = 3402, Level = LogLevel.Error, Message = "Opening a session failed on connection {ConnectionId} (error id {ErrorId})")]
     private partial void LogConnectFailed(Exception exception, string connectionId, string errorId);
+
+    [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Connection {ConnectionId} refused: its session row could not be written ({Code})")]
+    private partial void LogConnectRefusedStorage(string connectionId, string code);
 
     [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Connection {ConnectionId} refused: the database stayed locked by another writer past the busy timeout")]
     private partial void LogConnectRefusedDatabaseBusy(string connectionId);

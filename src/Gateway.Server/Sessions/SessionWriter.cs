@@ -31,14 +31,18 @@ internal sealed partial class SessionWriter : BackgroundService
     private readonly ILogger<SessionWriter> _logger;
     private ConcurrentDictionary<string, DateTime> _heartbeats = new(StringComparer.Ordinal);
 
+    private readonly StorageHealth _storage;
+
     public SessionWriter(
         DatabaseLocation database,
         IOptions<SessionLifetimeOptions> options,
         TimeProvider time,
         RealtimeStats stats,
         Metrics.GatewayMetrics metrics,
+        StorageHealth storage,
         ILogger<SessionWriter> logger)
     {
+        _storage = storage;
         _metrics = metrics;
         _database = database;
         _options = options.Value;
@@ -150,6 +154,7 @@ internal sealed partial class SessionWriter : BackgroundService
         try
         {
             await CommitAsync(connection, batch, heartbeats);
+            _storage.Succeeded();
             foreach (var operation in batch)
             {
                 operation.Complete();
@@ -158,7 +163,19 @@ internal sealed partial class SessionWriter : BackgroundService
         catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
         {
             LogWriteFailed(exception, batch.Count, heartbeats?.Count ?? 0);
+            _storage.Failed(exception);
             RequeueHeartbeats(heartbeats);
+            if (StorageFault.Of(exception) != StorageFaultKind.None)
+            {
+                // The disk refuses every write alike: each operation alone would only fail again.
+                foreach (var operation in batch)
+                {
+                    operation.Fail(exception);
+                }
+
+                return;
+            }
+
             if (Database.DatabaseBusy.Is(exception))
             {
                 // Another writer holds the database: each operation alone would wait the busy timeout again, one
