@@ -24,8 +24,9 @@ public enum SigningKeySource
 /// key file <c>{Database:DataDirectory}/jwt-signing.key</c> (relative to the working directory), created on first
 /// use with 64 random bytes, base64-encoded, mode 0600 on Unix (in a folder created 0700). A key file that group or
 /// others have any permission on, or (on Linux) that another user owns, is refused, as ssh refuses such a private
-/// key: it may have been read, or written by someone else. The server and <c>token create</c> resolve it alike, so a token minted by the CLI validates on a server started from the same working directory and
-/// configuration. Resolved once, on first use; safe to share between threads.
+/// key: it may have been read, or written by someone else. The server and <c>token create</c> resolve it alike, so a
+/// token minted by the CLI validates on a server started from the same working directory and configuration. Resolved
+/// once, on first use; safe to share between threads.
 /// </summary>
 public sealed class SigningKeyStore
 {

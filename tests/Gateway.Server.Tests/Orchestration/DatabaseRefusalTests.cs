@@ -54,11 +54,12 @@ public sealed class DatabaseRefusalTests : IDisposable
     /// <summary>The answer is a coded conflict with an error id; the log has that id with SQLite's text.</summary>
     private void AssertRefusedWithoutTheDatabasesText(string answer, string kind, string databaseText)
     {
-        Assert.Contains(kind, answer, StringComparison.Ordinal);
         foreach (var leak in (string[])["SQLite", "constraint failed", "task_artifacts", "workspace_path", "orchestrator lock", "task_locks"])
         {
             Assert.DoesNotContain(leak, answer, StringComparison.OrdinalIgnoreCase);
         }
+
+        Assert.Contains(kind, answer, StringComparison.Ordinal);
 
         var errorId = System.Text.RegularExpressions.Regex.Match(answer, "error id ([0-9a-f]{12})").Groups[1].Value;
         Assert.NotEmpty(errorId);

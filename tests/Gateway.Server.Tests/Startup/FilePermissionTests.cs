@@ -70,13 +70,11 @@ public sealed class FilePermissionTests : IDisposable
 
         WriteKeyFile(mode);
 
-        await using var server = await GatewayServerProcess.StartAsync(_folder.Directory);
-        var exitCode = await server.WaitForExitAsync(ExitTimeout);
+        var output = await RefusedStartAsync();
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains($"{KeyFile} is mode {octal}", server.Output, StringComparison.Ordinal);
-        Assert.Contains($"`chmod 600 {KeyFile}`", server.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("chown", server.Output, StringComparison.Ordinal);
+        Assert.Contains($"{KeyFile} is mode {octal}", output, StringComparison.Ordinal);
+        Assert.Contains($"`chmod 600 {KeyFile}`", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("chown", output, StringComparison.Ordinal);
         Assert.Equal(mode, File.GetUnixFileMode(KeyFile));
     }
 
@@ -92,13 +90,11 @@ public sealed class FilePermissionTests : IDisposable
         WriteKeyFile(Private);
         await ChownAsync("65534", KeyFile);
 
-        await using var server = await GatewayServerProcess.StartAsync(_folder.Directory);
-        var exitCode = await server.WaitForExitAsync(ExitTimeout);
+        var output = await RefusedStartAsync();
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains($"{KeyFile} is owned by uid 65534", server.Output, StringComparison.Ordinal);
-        Assert.Contains($"`chown {Environment.UserName} {KeyFile}`", server.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("chmod", server.Output, StringComparison.Ordinal);
+        Assert.Contains($"{KeyFile} is owned by uid 65534", output, StringComparison.Ordinal);
+        Assert.Contains($"`chown {Environment.UserName} {KeyFile}`", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("chmod", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,6 +143,14 @@ public sealed class FilePermissionTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(PrivateFolder, File.GetUnixFileMode(folder));
         Assert.Equal(Private, File.GetUnixFileMode(database));
+    }
+
+    /// <summary>Starts the server in the working directory, expects it to refuse (exit 1), and returns what it printed.</summary>
+    private async Task<string> RefusedStartAsync()
+    {
+        await using var server = await GatewayServerProcess.StartAsync(_folder.Directory);
+        Assert.Equal(1, await server.WaitForExitAsync(ExitTimeout));
+        return server.Output;
     }
 
     private static async Task ChownAsync(string owner, string path)
