@@ -7,8 +7,9 @@ internal static class GatewayErrorText
 {
     private const string Marker = "HubException: ";
 
-    // SignalR's own text when a message exceeds the hub's MaximumReceiveMessageSize. The gateway cannot put its code in
-    // that close error (SignalR writes it), so it is recognised here, as the gateway itself does when it records the reason.
+    // SignalR's own text when a message exceeds the hub's MaximumReceiveMessageSize. The gateway closes such a connection
+    // with its code (message_too_large: ...), whose text says this too; a server that leaves the close to SignalR
+    // sends the text alone, and only with detailed errors on.
     private const string MessageTooLargeText = "maximum message size";
 
     /// <summary><see cref="HubErrorCodes.CodeOf"/>, plus <see cref="HubErrorCodes.MessageTooLarge"/> for SignalR's size error; null when none.</summary>

@@ -4,7 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Testing;
 
-/// <summary>Every log line of every category and level, with its structured values, exception and scopes.</summary>
+/// <summary>
+/// Every log line of every category and level, with its structured values, exception and scopes. Its provider alias
+/// for settings is <c>Capture</c> (<c>Logging:Capture:LogLevel:...</c>).
+/// </summary>
+[ProviderAlias("Capture")]
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
@@ -12,8 +16,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     public IReadOnlyList<string> Lines => [.. _lines];
 
     /// <summary>
-    /// A test server logging every category at Trace into this capture (and nothing to the console, which would print
-    /// every trace line of the run): what leak tests search.
+    /// A test server logging every category at Trace into this capture, by rules of every kind (with and without a
+    /// provider, broad and exact categories; nothing to the console, which would print every trace line of the run):
+    /// what leak tests search.
     /// </summary>
     public GatewayTestServer StartServerLoggingEverything() => new(
         new Dictionary<string, string?>
@@ -21,6 +26,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+            ["Logging:Capture:LogLevel:Default"] = "Trace",
+            ["Logging:Capture:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["Logging:Capture:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
             ["Logging:Console:LogLevel:Default"] = "None",
         },
         configureServices: services => services.AddSingleton<ILoggerProvider>(this));

@@ -9,8 +9,6 @@ namespace Gateway.Server.Auth;
 
 public static class AuthenticationServiceCollectionExtensions
 {
-    private const string RequestUrlLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
-
     /// <summary>
     /// Bearer-token authentication (<see cref="AuthOptions"/>, validated at start) and the <see cref="GatewayPolicies"/>,
     /// with <see cref="GatewayPolicies.User"/> as the fallback: every endpoint requires a token with a gateway role
@@ -22,9 +20,8 @@ public static class AuthenticationServiceCollectionExtensions
         var services = builder.Services;
 
         // Browsers send their token as ?access_token= on WebSockets and SSE, and the host's "Request starting/finished"
-        // lines print the whole URL. Those two lines are held at Warning whatever the configured levels; requests are
-        // still counted by the metrics. A rule for this exact category outranks the configuration's broader ones.
-        builder.Logging.AddFilter(RequestUrlLogCategory, LogLevel.Warning);
+        // lines print the whole URL: the token leaves the query string before the host creates the request's context.
+        services.AddSingleton<IHttpContextFactory>(sp => new QueryAccessTokenHttpContextFactory(new DefaultHttpContextFactory(sp)));
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);

@@ -7,14 +7,13 @@ namespace Gateway.Server.Auth;
 /// <summary>
 /// JwtBearer from <see cref="AuthOptions"/>: the gateway's own HS256 key, or an external authority's metadata;
 /// claims kept under their JWT names (<c>sub</c> is the name, <c>role</c> the roles); and, on the SignalR paths,
-/// the token from the <c>access_token</c> query parameter, where browsers put it for WebSockets and SSE.
+/// the token from the <c>access_token</c> query parameter, where browsers put it for WebSockets and SSE (taken out of
+/// the query string as the request arrives: <see cref="QueryAccessToken"/>).
 /// </summary>
 internal sealed class JwtBearerOptionsSetup : IConfigureNamedOptions<JwtBearerOptions>
 {
     /// <summary>Requests under this path may carry their token as <c>?access_token=</c>.</summary>
     public const string HubPathPrefix = "/hubs";
-
-    private const string AccessTokenQuery = "access_token";
 
     private readonly AuthOptions _auth;
     private readonly SigningKeyStore _keys;
@@ -62,7 +61,7 @@ internal sealed class JwtBearerOptionsSetup : IConfigureNamedOptions<JwtBearerOp
         {
             if (context.Token is null
                 && context.HttpContext.Request.Path.StartsWithSegments(HubPathPrefix, StringComparison.OrdinalIgnoreCase)
-                && context.Request.Query[AccessTokenQuery].ToString() is { Length: > 0 } token)
+                && QueryAccessToken.Take(context.HttpContext) is { Length: > 0 } token)
             {
                 context.Token = token;
             }

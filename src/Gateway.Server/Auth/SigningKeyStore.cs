@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Migrations;
 using Gateway.Server.Database;
 using Microsoft.IdentityModel.Tokens;
 
@@ -21,9 +22,11 @@ public enum SigningKeySource
 /// <summary>
 /// The HS256 key of the gateway's own tokens: the UTF-8 bytes of Auth:SigningKey when it is set, otherwise the
 /// key file <c>{Database:DataDirectory}/jwt-signing.key</c> (relative to the working directory), created on first
-/// use with 64 random bytes, base64-encoded, mode 0600 on Unix. The server and <c>token create</c> resolve it
-/// alike, so a token minted by the CLI validates on a server started from the same working directory and
-/// configuration. Resolved once, on first use; safe to share between threads.
+/// use with 64 random bytes, base64-encoded, mode 0600 on Unix (in a folder created 0700). A key file that group or
+/// others have any permission on, or (on Linux) that another user owns, is refused, as ssh refuses such a private
+/// key: it may have been read, or written by someone else. The server and <c>token create</c> resolve it alike, so a
+/// token minted by the CLI validates on a server started from the same working directory and configuration. Resolved
+/// once, on first use; safe to share between threads.
 /// </summary>
 public sealed class SigningKeyStore
 {
@@ -77,6 +80,7 @@ public sealed class SigningKeyStore
 
     private byte[] ReadKeyFile()
     {
+        CheckOwnerOnly();
         string text;
         try
         {
@@ -103,6 +107,54 @@ public sealed class SigningKeyStore
                 + "delete it to have a new one created (tokens signed with the old key stop being accepted), or set Auth:SigningKey");
     }
 
+    /// <exception cref="SigningKeyException">Another user owns the key file, or its group or others have a permission on it.</exception>
+    private void CheckOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        UnixFileMode mode;
+        uint? owner;
+        try
+        {
+            mode = File.GetUnixFileMode(KeyFilePath);
+            owner = UnixFileOwner.Of(KeyFilePath);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new SigningKeyException($"Cannot read the signing key file {KeyFilePath}: {exception.Message}", exception);
+        }
+
+        var user = UnixFileOwner.EffectiveUserId;
+        var foreign = owner is not null && owner != user;
+        var open = (mode & PrivateFiles.GroupOrOthers) != 0;
+        if (!foreign && !open)
+        {
+            return;
+        }
+
+        var problems = new List<string>();
+        var commands = new List<string>();
+        if (foreign)
+        {
+            problems.Add($"is owned by uid {owner}, not by {Environment.UserName} (uid {user}) whom the gateway runs as");
+            commands.Add($"chown {Environment.UserName} {KeyFilePath}");
+        }
+
+        if (open)
+        {
+            problems.Add($"is mode {PrivateFiles.Octal(mode)}, so others than its owner may read or replace it");
+            commands.Add($"chmod 600 {KeyFilePath}");
+        }
+
+        throw new SigningKeyException(
+            $"The signing key file {KeyFilePath} {string.Join(" and ", problems)}. Run `{string.Join(" && ", commands)}` if the key is yours and "
+            + "was never exposed; otherwise delete the file to have a new key created (tokens signed with the old key stop being accepted), "
+            + "or set Auth:SigningKey");
+    }
+
     /// <summary>
     /// Writes a new key to a temporary file and links it into place only if no key file exists yet, so two
     /// processes starting together agree on one key and no reader ever sees a half-written file.
@@ -114,14 +166,8 @@ public sealed class SigningKeyStore
         var temporary = Path.Combine(directory, $".{KeyFileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            Directory.CreateDirectory(directory);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temporary, options))
+            PrivateFiles.CreateFolder(directory);
+            using (var stream = new FileStream(temporary, PrivateFiles.CreateNew()))
             {
                 stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(CreatedKeyBytes)) + "\n"));
                 stream.Flush(flushToDisk: true);

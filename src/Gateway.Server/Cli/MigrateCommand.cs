@@ -202,7 +202,11 @@ internal static class MigrateCommand
             // --source alone names the orchestrator's folder, as sqlx's --source does.
             var names = parse.GetValue(Set) is { } set ? [set] : source is not null ? [GatewayMigrationSets.Orchestrator] : GatewayMigrationSets.Names;
 
-            await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken);
+            foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken))
+            {
+                await error.WriteLineAsync($"warning: the database file {narrowed}");
+            }
+
             await using var connection = new SqliteConnection(database.ConnectionString);
             var migrators = names
                 .Select(name => GatewayMigrationSets.CreateMigrator(

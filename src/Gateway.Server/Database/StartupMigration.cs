@@ -12,12 +12,15 @@ public sealed partial class StartupMigration
 {
     private readonly DatabaseLocation _database;
     private readonly MigrationOptions _options;
+    private readonly DatabaseOptions _databaseOptions;
     private readonly ILogger<StartupMigration> _logger;
 
-    public StartupMigration(DatabaseLocation database, IOptions<MigrationOptions> options, ILogger<StartupMigration> logger)
+    public StartupMigration(
+        DatabaseLocation database, IOptions<MigrationOptions> options, IOptions<DatabaseOptions> databaseOptions, ILogger<StartupMigration> logger)
     {
         _database = database;
         _options = options.Value;
+        _databaseOptions = databaseOptions.Value;
         _logger = logger;
     }
 
@@ -26,7 +29,12 @@ public sealed partial class StartupMigration
     {
         try
         {
-            await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken);
+            foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken))
+            {
+                LogPermissionsNarrowed(narrowed.ToString());
+            }
+
+            WarnOfOpenDataFolder();
             await using var connection = new SqliteConnection(_database.ConnectionString);
             var migrators = GatewayMigrationSets.CreateAll(connection, _options);
             if (_options.ApplyAtStartup)
@@ -115,6 +123,26 @@ public sealed partial class StartupMigration
             _ => null,
         };
     }
+
+    /// <summary>
+    /// A data folder that exists is never changed (it may be a shared place); one that others may enter or list is
+    /// worth a warning, since it holds the database and the signing key file (both 0600 themselves).
+    /// </summary>
+    private void WarnOfOpenDataFolder()
+    {
+        var folder = Path.GetFullPath(_databaseOptions.DataDirectory);
+        if (PrivateFiles.ModeOf(folder) is { } mode && (mode & PrivateFiles.GroupOrOthers) != 0)
+        {
+            LogDataFolderOpen(folder, PrivateFiles.Octal(mode), $"chmod 700 {folder}");
+        }
+    }
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The database file {Narrowed}: it holds the configuration's secrets in clear")]
+    private partial void LogPermissionsNarrowed(string narrowed);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "The data folder {Folder} is mode {Mode}: others than its owner may list or enter it. "
+        + "Run `{Command}` unless it is shared on purpose")]
+    private partial void LogDataFolderOpen(string folder, string mode, string command);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied {Set} migration {Version} ({Description})")]
     private partial void LogApplied(string set, long version, string description);

@@ -28,6 +28,16 @@ internal sealed partial class ChangeWriter : BackgroundService
 {
     private const int MaxBatch = 256;
 
+    // SQLite's extended result codes of SQLITE_CONSTRAINT (19).
+    private const int SqliteConstraintCheck = 275;
+    private const int SqliteConstraintForeignKey = 787;
+    private const int SqliteConstraintNotNull = 1299;
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintTrigger = 1811;
+    private const int SqliteConstraintUnique = 2067;
+    private const int SqliteConstraintRowId = 2579;
+    private const int SqliteConstraintDataType = 3091;
+
     private readonly Channel<PendingChange> _queue = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly EventBroadcaster _broadcaster;
@@ -250,7 +260,8 @@ internal sealed partial class ChangeWriter : BackgroundService
                 }
                 catch (DbUpdateException exception) when (IsConstraint(exception, out var constraint))
                 {
-                    refusal = new ConflictException($"the database refused the change: {constraint.Message}");
+                    // In a first pass any refusal only sends the group to the savepoint pass, which reports it.
+                    refusal = final ? RefusedByDatabase(constraint) : exception;
                 }
                 catch (Exception exception) when (exception is not DbUpdateException and not SqliteException)
                 {
@@ -353,6 +364,25 @@ internal sealed partial class ChangeWriter : BackgroundService
         return db.SaveChangesAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// A 409 for a row the database refused. SQLite's text names tables, columns and constraints, or is whatever an
+    /// orchestrator's trigger says: it goes to the log under an error id, and the caller gets the id and the kind of rule.
+    /// </summary>
+    private ConflictException RefusedByDatabase(SqliteException constraint)
+    {
+        var errorId = Guid.NewGuid().ToString("N")[..12];
+        LogRefusedByDatabase(constraint.SqliteExtendedErrorCode, errorId, constraint.Message);
+        var rule = constraint.SqliteExtendedErrorCode switch
+        {
+            SqliteConstraintUnique or SqliteConstraintPrimaryKey or SqliteConstraintRowId => "a row with the same unique value exists",
+            SqliteConstraintForeignKey => "a row it refers to does not exist, or another row still refers to it",
+            SqliteConstraintCheck or SqliteConstraintNotNull or SqliteConstraintDataType => "a value is outside what the schema allows",
+            SqliteConstraintTrigger => "a trigger of the database refused it",
+            _ => "a constraint of the schema refused it",
+        };
+        return new ConflictException($"the database refused the change: {rule} (error id {errorId}, in the gateway's log with the database's reason)");
+    }
+
     /// <summary>SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused a row.</summary>
     private static bool IsConstraint(DbUpdateException exception, [NotNullWhen(true)] out SqliteException? constraint)
     {
@@ -362,6 +392,9 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A group of {Count} changes failed and was rolled back")]
     private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "The database refused a change (SQLite {ExtendedCode}, error id {ErrorId}): {Reason}")]
+    private partial void LogRefusedByDatabase(int extendedCode, string errorId, string reason);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A change failed unexpectedly and was rolled back to its savepoint")]
     private partial void LogChangeFailed(Exception exception);

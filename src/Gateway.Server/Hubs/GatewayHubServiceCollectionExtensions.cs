@@ -3,6 +3,7 @@ using Gateway.Server.Api;
 using Gateway.Server.Sessions;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Hubs;
@@ -46,15 +47,28 @@ public static class GatewayHubServiceCollectionExtensions
             {
                 options.MaximumReceiveMessageSize = limits.MaxMessageBytes;
                 options.MaximumParallelInvocationsPerClient = limits.MaxParallelInvocationsPerConnection;
-                // Clients see chosen errors only: the filter turns every exception into a coded HubException, so
-                // detailed errors add nothing but the reason a connection was closed (an oversized message, say).
-                options.EnableDetailedErrors = true;
+                // Clients see chosen errors only: the filter turns every exception of a hub method into a coded
+                // HubException. Detailed errors would add the text of any other exception (a service that fails to be
+                // created for a method, arguments that fail to bind), so they are for development only; an oversized
+                // message still closes its connection with the gateway's code (MessageSizeHubProtocolResolver).
+                options.EnableDetailedErrors = builder.Environment.IsDevelopment();
                 options.AddFilter<GatewayHubFilter>();
             })
             // Non-ASCII text travels as UTF-8, not as \uXXXX escapes (an event's payload is a JSON string inside the frame).
             .AddJsonProtocol(json => json.PayloadSerializerOptions.Encoder = Orchestration.JsonInput.Encoder)
             .AddMessagePackProtocol();
+        DecorateProtocolResolver(services, limits.MaxMessageBytes);
         return builder;
+    }
+
+    private static void DecorateProtocolResolver(IServiceCollection services, long maxMessageBytes)
+    {
+        var registered = services.Last(d => d.ServiceType == typeof(IHubProtocolResolver));
+        services[services.IndexOf(registered)] = ServiceDescriptor.Singleton<IHubProtocolResolver>(provider => new MessageSizeHubProtocolResolver(
+            registered.ImplementationInstance as IHubProtocolResolver
+                ?? registered.ImplementationFactory?.Invoke(provider) as IHubProtocolResolver
+                ?? (IHubProtocolResolver)ActivatorUtilities.CreateInstance(provider, registered.ImplementationType!),
+            maxMessageBytes));
     }
 
     public static WebApplication MapGatewaySessions(this WebApplication app)

@@ -273,7 +273,9 @@ internal sealed partial class SessionManager : IDisposable
             return CloseReasons.ServerShutdown;
         }
 
-        if (exception is InvalidDataException && exception.Message.Contains("maximum message size", StringComparison.OrdinalIgnoreCase))
+        // The gateway's own code (MessageSizeHubProtocolResolver), or SignalR's error should a protocol be resolved without it.
+        if ((exception is HubException && HubErrorCodes.CodeOf(exception.Message) == HubErrorCodes.MessageTooLarge)
+            || (exception is InvalidDataException && exception.Message.Contains("maximum message size", StringComparison.OrdinalIgnoreCase)))
         {
             return CloseReasons.MessageTooLarge;
         }

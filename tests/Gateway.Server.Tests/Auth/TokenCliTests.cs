@@ -181,6 +181,10 @@ public sealed class TokenCliTests : IDisposable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(KeyFile)!);
         await File.WriteAllTextAsync(KeyFile, "not a key\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(KeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
 
         var result = await Gateway("token", "create", "--user", "u", "--role", "admin");
 
@@ -188,6 +192,25 @@ public sealed class TokenCliTests : IDisposable
         Assert.Contains(KeyFile, result.Error, StringComparison.Ordinal);
         Assert.Contains("delete it", result.Error, StringComparison.Ordinal);
         Assert.Equal("not a key\n", await File.ReadAllTextAsync(KeyFile));
+    }
+
+    [Fact]
+    public async Task A_key_file_others_may_read_is_refused_with_the_chmod_to_run()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        SingleToken(await Gateway("token", "create", "--user", "a", "--role", "admin"));
+        File.SetUnixFileMode(KeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var result = await Gateway("token", "create", "--user", "b", "--role", "admin");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(string.Empty, result.Output);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.Contains($"`chmod 600 {KeyFile}`", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
