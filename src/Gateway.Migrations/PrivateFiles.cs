@@ -60,7 +60,7 @@ public static class PrivateFiles
 
     /// <summary>
     /// Takes every permission of the group and of others away from an existing file. Returns the mode it had when
-    /// it changed it; null when there was nothing to take (or no file, or Windows).
+    /// it changed it; null when there was nothing to take or it could not (no file, Windows, read-only, another user's).
     /// </summary>
     public static UnixFileMode? RestrictToOwner(string path)
     {
@@ -69,7 +69,17 @@ public static class PrivateFiles
             return null;
         }
 
-        File.SetUnixFileMode(path, mode & ~GroupOrOthers);
+        try
+        {
+            File.SetUnixFileMode(path, mode & ~GroupOrOthers);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A read-only file system, or a file of another user: nothing to tighten here; a file the gateway cannot
+            // write is refused at start with what to check (StartupMigration's write probe).
+            return null;
+        }
+
         return mode;
     }
 
