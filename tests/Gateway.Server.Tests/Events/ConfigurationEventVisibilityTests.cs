@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Server.Tests.Orchestration;
@@ -33,7 +32,7 @@ public sealed class ConfigurationEventVisibilityTests : IDisposable
 
         foreach (var subscriber in new[] { dashboardLive, adminLive, dashboardReplay, adminReplay })
         {
-            await subscriber.WaitForTaskAsync(after);
+            await WaitForTaskAsync(subscriber, after);
         }
 
         Assert.DoesNotContain(dashboardLive.Received, e => e.Type.StartsWith("config.", StringComparison.Ordinal));
@@ -43,37 +42,22 @@ public sealed class ConfigurationEventVisibilityTests : IDisposable
         Assert.Contains(dashboardReplay.Received, e => e.TaskId == before);
     }
 
-    private async Task<Subscriber> SubscribeAsync(string user, string role, bool messagePack, long? afterEventId)
+    private async Task<EventStreamTests.Subscriber> SubscribeAsync(string user, string role, bool messagePack, long? afterEventId)
     {
-        var subscriber = new Subscriber(_server.CreateClient(GatewayTestServer.Token(user, role), messagePack: messagePack));
+        var subscriber = new EventStreamTests.Subscriber(_server.CreateClient(GatewayTestServer.Token(user, role), messagePack: messagePack));
         await subscriber.Client.StartAsync();
         await subscriber.Client.Connection.InvokeAsync<SubscriptionAck>(
             nameof(IEventSubscriptionHub.Subscribe), new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: afterEventId)).WaitAsync(TestHubConnections.Timeout);
         return subscriber;
     }
 
-    private sealed class Subscriber : IAsyncDisposable
+    private static async Task WaitForTaskAsync(EventStreamTests.Subscriber subscriber, string taskId)
     {
-        public Subscriber(TestHubClient client)
+        var deadline = DateTime.UtcNow + TestHubConnections.Timeout;
+        while (!subscriber.Received.Any(e => e.TaskId == taskId))
         {
-            Client = client;
-            client.Connection.On<GatewayEvent>(nameof(IGatewayClient.EventReceived), e => Received.Enqueue(e));
+            Assert.True(DateTime.UtcNow < deadline, $"no event of task {taskId}; got {subscriber.Received.Count}");
+            await Task.Delay(20);
         }
-
-        public TestHubClient Client { get; }
-
-        public ConcurrentQueue<GatewayEvent> Received { get; } = new();
-
-        public async Task WaitForTaskAsync(string taskId)
-        {
-            var deadline = DateTime.UtcNow + TestHubConnections.Timeout;
-            while (!Received.Any(e => e.TaskId == taskId))
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"no event of task {taskId}; got {Received.Count}");
-                await Task.Delay(20);
-            }
-        }
-
-        public ValueTask DisposeAsync() => Client.DisposeAsync();
     }
 }

@@ -21,7 +21,8 @@ public sealed class EventStreamTests : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private sealed class Subscriber : IAsyncDisposable
+    /// <summary>A hub client that records every EventReceived.</summary>
+    internal sealed class Subscriber : IAsyncDisposable
     {
         public Subscriber(TestHubClient client)
         {
