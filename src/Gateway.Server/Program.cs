@@ -8,6 +8,7 @@ using Gateway.Server.Health;
 using Gateway.Server.Hubs;
 using Gateway.Server.Metrics;
 using Gateway.Server.OpenApi;
+using Gateway.Server.RateLimiting;
 
 if (GatewayCommandLine.Handles(args))
 {
@@ -24,6 +25,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 builder.Services.AddGatewayOpenApi();
 builder.Services.AddGatewayMetrics();
+builder.Services.AddGatewayRateLimits();
 
 var app = builder.Build();
 // Problem details for errors and bare status codes, except on upgrade requests (WebSockets): there is no response body
@@ -31,6 +33,7 @@ var app = builder.Build();
 app.UseWhen(context => !GatewayRequests.IsUpgrade(context), problems => problems.UseExceptionHandler().UseStatusCodePages());
 app.UseGatewayDashboard();
 app.UseGatewayAuth();
+app.UseGatewayRateLimits();
 app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();
