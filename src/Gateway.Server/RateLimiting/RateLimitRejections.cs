@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Gateway.Contracts;
-using Microsoft.AspNetCore.Mvc;
+using Gateway.Server.Api;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Server.RateLimiting;
@@ -9,7 +9,6 @@ namespace Gateway.Server.RateLimiting;
 /// <summary>The answer to a request over its bucket: 429 problem details, code <c>rate_limited</c>, <c>Retry-After</c> in whole seconds.</summary>
 internal sealed partial class RateLimitRejections(IProblemDetailsService problems, ILogger<RateLimitRejections> logger)
 {
-    // No cancellation token: the problem-details writer takes none, and the answer is a few hundred bytes.
     public async ValueTask WriteAsync(OnRejectedContext rejected)
     {
         var http = rejected.HttpContext;
@@ -20,19 +19,13 @@ internal sealed partial class RateLimitRejections(IProblemDetailsService problem
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         LogRejected(kind, seconds);
 
-        var problem = new ProblemDetails
+        var detail = kind switch
         {
-            Status = StatusCodes.Status429TooManyRequests,
-            Title = "Too many requests",
-            Detail = kind switch
-            {
-                RequestKind.Connect => $"Too many connection attempts from this address (RateLimits:ConnectsPerSecond); retry in {seconds} s.",
-                RequestKind.Read => $"Too many reads by this user (RateLimits:ReadsPerSecond); retry in {seconds} s.",
-                _ => $"Too many changes by this user (RateLimits:WritesPerSecond); retry in {seconds} s.",
-            },
+            RequestKind.Connect => $"Too many connection attempts from this address (RateLimits:ConnectsPerSecond); retry in {seconds} s.",
+            RequestKind.Read => $"Too many reads by this user (RateLimits:ReadsPerSecond); retry in {seconds} s.",
+            _ => $"Too many changes by this user (RateLimits:WritesPerSecond); retry in {seconds} s.",
         };
-        problem.Extensions["code"] = HubErrorCodes.RateLimited;
-        await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+        await ProblemResponses.WriteAsync(problems, http, StatusCodes.Status429TooManyRequests, "Too many requests", HubErrorCodes.RateLimited, detail);
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Debug, Message = "Rate limited a request ({Kind}); retry after {Seconds} s")]
