@@ -64,6 +64,30 @@ public sealed class ConnectRateLimitTests
         }
     }
 
+    [Fact]
+    public async Task Behind_a_proxy_with_forwarded_headers_on_each_forwarded_address_has_its_own_bucket()
+    {
+        using var server = new GatewayTestServer(new Dictionary<string, string?>
+        {
+            ["RateLimits:ConnectsPerSecond"] = "1",
+            ["RateLimits:ConnectBurst"] = "1",
+            ["FORWARDEDHEADERS_ENABLED"] = "true",
+        });
+        using var proxy = server.CreateHttpClient();
+
+        async Task<HttpStatusCode> NegotiateForAsync(string client)
+        {
+            using var request = Negotiate();
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await proxy.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await NegotiateForAsync("203.0.113.7"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await NegotiateForAsync("203.0.113.7"));
+        Assert.Equal(HttpStatusCode.OK, await NegotiateForAsync("198.51.100.9"));
+    }
+
     [Theory]
     [InlineData(HttpTransportType.LongPolling)]
     [InlineData(HttpTransportType.ServerSentEvents)]
