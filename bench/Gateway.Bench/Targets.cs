@@ -95,6 +95,10 @@ internal sealed class HubTarget : IAsyncDisposable
         ["Limits__MaxConnectionsPerUser"] = "1000000",
         // 0: no per-connection rate limit (drivers send hundreds of changes a second on one connection).
         ["Limits__InvocationsPerSecond"] = "0",
+        // 0: no per-address limit on connection attempts (scenario c opens thousands from this machine) nor per-user REST limits.
+        ["RateLimits__ConnectsPerSecond"] = "0",
+        ["RateLimits__WritesPerSecond"] = "0",
+        ["RateLimits__ReadsPerSecond"] = "0",
     };
 
     /// <summary>Mints an admin token with the gateway's own CLI and the suite's signing key.</summary>

@@ -81,17 +81,24 @@ public sealed partial class GatewayClient
 
         if (StatusOf(exception) is { } status)
         {
-            return status == HttpStatusCode.Unauthorized
-                ? new GatewayConnectException(
+            return status switch
+            {
+                HttpStatusCode.Unauthorized => new GatewayConnectException(
                     GatewayCloseCodes.Unauthorized,
                     $"The gateway at {HubUrl} refused the access token (401 Unauthorized): it is missing, malformed, expired or signed with another key.",
                     exception,
-                    status)
-                : new GatewayConnectException(
+                    status),
+                HttpStatusCode.TooManyRequests => new GatewayConnectException(
+                    HubErrorCodes.RateLimited,
+                    $"The gateway at {HubUrl} refused the connection attempt (429 Too Many Requests): too many from this address; try again later.",
+                    exception,
+                    status),
+                _ => new GatewayConnectException(
                     status == HttpStatusCode.Forbidden ? HubErrorCodes.Forbidden : GatewayCloseCodes.TransportError,
                     $"The gateway at {HubUrl} answered {(int)status} {status}.",
                     exception,
-                    status);
+                    status),
+            };
         }
 
         if (exception is HubException && GatewayErrorText.CodeOf(exception.Message) is not null)

@@ -131,7 +131,8 @@ public sealed partial class GatewayClient : IGatewayHub, IAsyncDisposable
     /// </summary>
     /// <exception cref="GatewayConnectException">
     /// No session was opened; <see cref="GatewayConnectException.Code"/> says why: a refusal by the gateway (e.g.
-    /// <see cref="HubErrorCodes.TooManyConnections"/>), <see cref="GatewayCloseCodes.Unauthorized"/> (HTTP 401),
+    /// <see cref="HubErrorCodes.TooManyConnections"/>; <see cref="HubErrorCodes.RateLimited"/> for HTTP 429, too many
+    /// connection attempts from this address), <see cref="GatewayCloseCodes.Unauthorized"/> (HTTP 401),
     /// <see cref="GatewayCloseCodes.ConnectTimeout"/>, or <see cref="GatewayCloseCodes.TransportError"/>. Automatic reconnect
     /// does not apply to a first start: retrying is the caller's decision.
     /// </exception>

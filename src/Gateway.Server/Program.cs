@@ -8,6 +8,8 @@ using Gateway.Server.Health;
 using Gateway.Server.Hubs;
 using Gateway.Server.Metrics;
 using Gateway.Server.OpenApi;
+using Gateway.Server.Origins;
+using Gateway.Server.RateLimiting;
 
 if (GatewayCommandLine.Handles(args))
 {
@@ -24,13 +26,17 @@ builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 builder.Services.AddGatewayOpenApi();
 builder.Services.AddGatewayMetrics();
+builder.Services.AddGatewayRateLimits();
+builder.Services.AddGatewayOrigins();
 
 var app = builder.Build();
 // Problem details for errors and bare status codes, except on upgrade requests (WebSockets): there is no response body
 // to give once upgraded, and an awaiting middleware keeps its state for a WebSocket's whole life (scenario c, README).
 app.UseWhen(context => !GatewayRequests.IsUpgrade(context), problems => problems.UseExceptionHandler().UseStatusCodePages());
 app.UseGatewayDashboard();
+app.UseGatewayOrigins();
 app.UseGatewayAuth();
+app.UseGatewayRateLimits();
 app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();

@@ -41,11 +41,14 @@ public sealed class AuthOptions
     public bool AllowAnonymous { get; set; }
 
     /// <summary>
-    /// The roles of the anonymous user when <see cref="AllowAnonymous"/> is on. Empty (the default) means all of
-    /// <see cref="GatewayRoles.All"/>: a configured list replaces it (the configuration binder would append to a
-    /// non-empty default, hence the empty one).
+    /// The roles of the anonymous user when <see cref="AllowAnonymous"/> is on. Empty (the default) means
+    /// <see cref="DefaultAnonymousRoles"/>: a configured list replaces it (the configuration binder would append to a
+    /// non-empty default, hence the empty one). <c>admin</c> (which reveals secrets and closes sessions) only when listed.
     /// </summary>
     public string[] AnonymousRoles { get; set; } = [];
+
+    /// <summary>dashboard and agent: enough to watch and drive tasks locally, never to reveal a secret.</summary>
+    public static IReadOnlyList<string> DefaultAnonymousRoles { get; } = [GatewayRoles.Dashboard, GatewayRoles.Agent];
 
     /// <summary>Tolerance for the clocks of token issuer and gateway when checking <c>exp</c> and <c>nbf</c>, in seconds.</summary>
     public int ClockSkewSeconds { get; set; } = 30;
@@ -53,6 +56,6 @@ public sealed class AuthOptions
     /// <summary>Whether tokens come from <see cref="Authority"/> rather than the local key.</summary>
     public bool UsesExternalAuthority => !string.IsNullOrWhiteSpace(Authority);
 
-    /// <summary><see cref="AnonymousRoles"/>, or every gateway role when none is configured.</summary>
-    public IReadOnlyList<string> EffectiveAnonymousRoles => AnonymousRoles.Length == 0 ? GatewayRoles.All : AnonymousRoles;
+    /// <summary><see cref="AnonymousRoles"/>, or <see cref="DefaultAnonymousRoles"/> when none is configured.</summary>
+    public IReadOnlyList<string> EffectiveAnonymousRoles => AnonymousRoles.Length == 0 ? DefaultAnonymousRoles : AnonymousRoles;
 }

@@ -56,7 +56,7 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (unknown.Count > 0)
         {
             yield return $"Auth:AnonymousRoles has unknown roles ({string.Join(", ", unknown)}); use some of {string.Join(", ", GatewayRoles.All)}, "
-                + "e.g. Auth__AnonymousRoles__0=dashboard, or none for all three";
+                + $"e.g. Auth__AnonymousRoles__0=dashboard, or none for {string.Join(" and ", AuthOptions.DefaultAnonymousRoles)}";
         }
     }
 }

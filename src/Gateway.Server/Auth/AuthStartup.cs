@@ -92,8 +92,8 @@ internal sealed partial class AuthStartup : IHostedLifecycleService
     [LoggerMessage(EventId = 2000, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Auth:AllowAnonymous is on: a request without a token is user 'anonymous' with roles {Roles}. "
-        + "For local development only; turn it off on any server others can reach")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Auth:AllowAnonymous is on: a request without a token is user 'anonymous' with roles {Roles} "
+        + "(Auth:AnonymousRoles; admin, which reveals secrets, only when listed there). For local development only; turn it off on any server others can reach")]
     private partial void LogAnonymousAllowed(string roles);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Accepting tokens signed with the key file {KeyFile} (issuer {Issuer}, audience {Audience})")]

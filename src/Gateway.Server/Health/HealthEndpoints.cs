@@ -17,13 +17,15 @@ public static class HealthEndpoints
 
     /// <summary>
     /// /health/live: the process answers. /health/ready: the database answers and its schema is current.
-    /// Both without a token (probes carry none): they opt out of the gateway's fallback authorization policy.
+    /// Both without a token (probes carry none): they opt out of the gateway's fallback authorization policy, and of
+    /// the rate limits (a probe refused with 429 would take a healthy node out of rotation).
     /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteReportAsync })
-            .AllowAnonymous();
+            .AllowAnonymous()
+            .DisableRateLimiting();
         return endpoints;
     }
 

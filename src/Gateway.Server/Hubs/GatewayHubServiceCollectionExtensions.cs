@@ -24,6 +24,7 @@ public static class GatewayHubServiceCollectionExtensions
 
         services.AddSingleton<RealtimeStats>();
         services.AddSingleton<LiveConnections>();
+        services.AddSingleton<RefusedConnections>();
         services.AddSingleton<SessionEvents>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<SessionAdministration>();

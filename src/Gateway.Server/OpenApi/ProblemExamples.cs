@@ -34,4 +34,15 @@ internal static class ProblemExamples
           "detail": "Task 0193a3c2-7f4e-7d2a-9a51-2f7f0c6f4b11 cannot go from completed to running."
         }
         """)!;
+
+    public static readonly JsonNode RateLimited = JsonNode.Parse(
+        """
+        {
+          "type": "https://tools.ietf.org/html/rfc6585#section-4",
+          "title": "Too many requests",
+          "status": 429,
+          "detail": "Too many changes by this user (RateLimits:WritesPerSecond); retry in 1 s.",
+          "code": "rate_limited"
+        }
+        """)!;
 }

@@ -6,8 +6,8 @@ namespace Gateway.Server.OpenApi;
 
 /// <summary>
 /// Declares the problem-detail answers every <c>/api</c> route can give, so clients generated from the document
-/// know them: 401/403 everywhere, 400 where input is read, 404 where an id is addressed, 409, 413 and 503 where
-/// things change. The handlers' own typed results stay authoritative; this only adds what middleware and the exception
+/// know them: 401/403 and 429 (rate limits) everywhere, 400 where input is read, 404 where an id is addressed, 409,
+/// 413 and 503 where things change. The handlers' own typed results stay authoritative; this only adds what middleware and the exception
 /// handler produce outside them.
 /// </summary>
 internal sealed class ProblemResponsesTransformer : IOpenApiOperationTransformer
@@ -53,6 +53,11 @@ internal sealed class ProblemResponsesTransformer : IOpenApiOperationTransformer
         {
             Add(operation, 503, "The database stayed locked by another writer past Database:BusyTimeoutSeconds; nothing was written (Retry-After: 1).", problem);
         }
+
+        Add(operation, 429, changes
+                ? "More changes by this user than RateLimits:WritesPerSecond allows (code rate_limited); retry after Retry-After seconds."
+                : "More reads by this user than RateLimits:ReadsPerSecond allows (code rate_limited); retry after Retry-After seconds.",
+            problem, ProblemExamples.RateLimited);
 
         if (operation.RequestBody is not null)
         {

@@ -19,6 +19,16 @@ public sealed class LimitOptions
     /// <summary>Open connections of one user on this node.</summary>
     public int MaxConnectionsPerUser { get; set; } = 100;
 
+    /// <summary>
+    /// A connection refused for <see cref="MaxConnections"/> or <see cref="MaxConnectionsPerUser"/> is recorded as an
+    /// inactive session row, at most once per user in this many seconds; the attempts in between are counted in the
+    /// next recorded row's <c>unrecordedRefusals</c> (a client retrying in a loop cannot grow the table without bound).
+    /// 0: every refused attempt is recorded.
+    /// </summary>
+    public double RefusalRecordIntervalSeconds { get; set; } = 60;
+
+    public TimeSpan RefusalRecordInterval => TimeSpan.FromSeconds(RefusalRecordIntervalSeconds);
+
     /// <summary>Token bucket per connection: invocations refilled per second (the orchestrator planned 100/s). 0: no limit.</summary>
     public double InvocationsPerSecond { get; set; } = 100;
 
@@ -54,6 +64,11 @@ internal sealed class LimitOptionsValidator : IValidateOptions<LimitOptions>
         if (options.MaxConnections < 1 || options.MaxConnectionsPerUser < 1)
         {
             failures.Add("Limits:MaxConnections and Limits:MaxConnectionsPerUser must be at least 1 (e.g. 10000 and 100)");
+        }
+
+        if (options.RefusalRecordIntervalSeconds is < 0 or > 3600 || double.IsNaN(options.RefusalRecordIntervalSeconds))
+        {
+            failures.Add($"Limits:RefusalRecordIntervalSeconds must be 0 (record every refused connection) to 3600 (e.g. 60), not {options.RefusalRecordIntervalSeconds}");
         }
 
         if (options.InvocationsPerSecond < 0 || (options.InvocationsPerSecond > 0 && options.InvocationBurst < 1))

@@ -27,6 +27,7 @@ internal sealed partial class SessionManager : IDisposable
     private readonly RealtimeStats _stats;
     private readonly ILogger<SessionManager> _logger;
     private readonly TokenExpiryWatch _expiries;
+    private readonly RefusedConnections _refusals;
     private volatile bool _shuttingDown;
 
     public SessionManager(
@@ -39,6 +40,7 @@ internal sealed partial class SessionManager : IDisposable
         TimeProvider time,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
+        RefusedConnections refusals,
         ILogger<SessionManager> logger)
     {
         _live = live;
@@ -50,6 +52,7 @@ internal sealed partial class SessionManager : IDisposable
         _time = time;
         _hub = hub;
         _stats = stats;
+        _refusals = refusals;
         _logger = logger;
         _expiries = new TokenExpiryWatch(live, time, OnTokenExpired);
     }
@@ -60,7 +63,8 @@ internal sealed partial class SessionManager : IDisposable
 
     /// <summary>
     /// Creates the session of a new connection, or refuses it with a <see cref="HubException"/> carrying a
-    /// <see cref="HubErrorCodes"/> code (the refused attempt is recorded as an inactive row with its reason).
+    /// <see cref="HubErrorCodes"/> code (a refusal for the connection limits is recorded as an inactive row with its
+    /// reason, at most once per user per Limits:RefusalRecordIntervalSeconds: see <see cref="RefusedConnections"/>).
     /// </summary>
     public async Task<LiveConnection> OpenAsync(HubCallerContext context, string protocol, CancellationToken cancellationToken)
     {
@@ -86,10 +90,13 @@ internal sealed partial class SessionManager : IDisposable
 
         if (_live.TryAdmit(userKey) is { } refusal)
         {
-            await _writer.OpenAsync(
-                new SessionRow(sessionId, clientId, userId, connectionType, IsActive: false, (metadata with { CloseReason = CloseReasons.TooManyConnections }).ToJson(), now),
-                cancellationToken);
-            LogRefused(sessionId, userKey, refusal);
+            if (_refusals.TryRecord(userKey, out var unrecorded))
+            {
+                var refused = metadata with { CloseReason = CloseReasons.TooManyConnections, UnrecordedRefusals = unrecorded };
+                await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: false, refused.ToJson(), now), cancellationToken);
+                LogRefused(sessionId, userKey, refusal, unrecorded);
+            }
+
             throw new HubException($"{HubErrorCodes.TooManyConnections}: {refusal}");
         }
 
@@ -322,8 +329,9 @@ internal sealed partial class SessionManager : IDisposable
     [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "Session {SessionId} closed: {Reason}")]
     private partial void LogClosed(string sessionId, string reason);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Connection refused, session {SessionId} of user {UserId}: {Reason}")]
-    private partial void LogRefused(string sessionId, string userId, string reason);
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning,
+        Message = "Connection refused, session {SessionId} of user {UserId}: {Reason} ({Unrecorded} more refusals of this user since the last one logged)")]
+    private partial void LogRefused(string sessionId, string userId, string reason, int unrecorded);
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Warning,
         Message = "Session {SessionId} ended ({Reason}) but its row could not be closed; the stale-session reaper closes it")]

@@ -5,7 +5,8 @@ namespace Gateway.Server.Sessions;
 
 /// <summary>
 /// The JSON kept in <c>sessions.metadata</c>. Closing a session adds <c>closeReason</c> and <c>closedAt</c>
-/// (SQLite's json_set, so what a client may have stored is kept).
+/// (SQLite's json_set, so what a client may have stored is kept). The row of a refused connection carries
+/// <c>unrecordedRefusals</c>: the user's refused attempts since the previous recorded one that got no row of their own.
 /// </summary>
 internal sealed record SessionMetadata(
     [property: JsonPropertyName("protocol")] string Protocol,
@@ -14,7 +15,8 @@ internal sealed record SessionMetadata(
     [property: JsonPropertyName("remoteAddress")] string? RemoteAddress,
     [property: JsonPropertyName("clientVersion")] string? ClientVersion,
     [property: JsonPropertyName("nodeId")] string NodeId,
-    [property: JsonPropertyName("closeReason")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CloseReason = null)
+    [property: JsonPropertyName("closeReason")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CloseReason = null,
+    [property: JsonPropertyName("unrecordedRefusals")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? UnrecordedRefusals = null)
 {
     /// <summary>The JSON path the node id is stored at, for the start-up sweep.</summary>
     public const string NodeIdPath = "$.nodeId";

@@ -23,6 +23,8 @@ public sealed class EventBackpressureTests : IDisposable
     private readonly GatewayTestServer _server = new(new Dictionary<string, string?>
     {
         ["Events:QueueCapacityPerConnection"] = QueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // The agent posts progress as fast as it can, past its REST write bucket; the rate limits have tests of their own.
+        ["RateLimits:WritesPerSecond"] = "0",
     });
 
     public void Dispose() => _server.Dispose();

@@ -63,7 +63,7 @@ public sealed class OpenApiTests : IDisposable
         foreach (var (name, method, path, operation) in operations)
         {
             var responses = operation.GetProperty("responses");
-            foreach (var status in new[] { "401", "403" })
+            foreach (var status in new[] { "401", "403", "429" })
             {
                 Assert.True(responses.TryGetProperty(status, out var response), $"{method} {path} lacks {status}");
                 Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{method} {path} {status}");
