@@ -22,8 +22,9 @@ public sealed class SampleEndToEndTests(ITestOutputHelper log)
         using var cancel = new CancellationTokenSource(Timeout);
 
         var watchOutput = new StringWriter(CultureInfo.InvariantCulture);
+        // --exit-after counts from the watch's start, not from its last event: room for an agent run slowed by a loaded machine.
         var watch = Gateway.Samples.Program.RunAsync(
-            ["watch", "--url", url, "--token", watchToken, "--protocol", "messagepack", "--after", "0", "--max-events", "10000", "--exit-after", "6"],
+            ["watch", "--url", url, "--token", watchToken, "--protocol", "messagepack", "--after", "0", "--max-events", "10000", "--exit-after", "15"],
             watchOutput,
             cancel.Token);
 
