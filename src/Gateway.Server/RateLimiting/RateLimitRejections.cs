@@ -9,11 +9,17 @@ namespace Gateway.Server.RateLimiting;
 /// <summary>The answer to a request over its bucket: 429 problem details, code <c>rate_limited</c>, <c>Retry-After</c> in whole seconds.</summary>
 internal sealed partial class RateLimitRejections(IProblemDetailsService problems, ILogger<RateLimitRejections> logger)
 {
+    /// <summary>
+    /// The partitioned limiter refills its buckets from a 100 ms timer, so a token is due up to one tick after the
+    /// bucket's own estimate: Retry-After is a promise, a client that waits it out must get through.
+    /// </summary>
+    private static readonly TimeSpan RefillTick = TimeSpan.FromMilliseconds(150);
+
     public async ValueTask WriteAsync(OnRejectedContext rejected)
     {
         var http = rejected.HttpContext;
         var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+            ? Math.Max(1, (int)Math.Ceiling((retryAfter + RefillTick).TotalSeconds))
             : 1;
         var kind = RequestPartitions.KindOf(http);
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
