@@ -37,6 +37,7 @@ app.UseGatewayDashboard();
 app.UseGatewayOrigins();
 app.UseGatewayAuth();
 app.UseGatewayRateLimits();
+app.UseGatewayRequestCharset();
 app.MapGatewayHealth();
 app.MapGatewayMe();
 app.MapGatewaySessions();

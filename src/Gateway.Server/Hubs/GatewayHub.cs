@@ -59,7 +59,9 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
 
     public Task<SubscriptionAck> Subscribe(SubscriptionRequest request) => _subscriptions.SubscribeAsync(Context, request, Context.ConnectionAborted);
 
-    public Task<bool> Unsubscribe(string subscriptionId) => Task.FromResult(_subscriptions.Unsubscribe(Context.ConnectionId, subscriptionId));
+    public Task<bool> Unsubscribe(string subscriptionId) => string.IsNullOrEmpty(subscriptionId)
+        ? throw new HubException($"{HubErrorCodes.InvalidArgument}: subscriptionId is required")
+        : Task.FromResult(_subscriptions.Unsubscribe(Context.ConnectionId, subscriptionId));
 
     public Task<HeartbeatReply> Heartbeat()
     {
@@ -78,6 +80,11 @@ internal sealed partial class GatewayHub : Hub<IGatewayClient>, IGatewayHub, IEv
     [RequireRole(GatewayRoles.Admin)]
     public async Task<bool> DisconnectSession(string sessionId, string reason)
     {
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            throw new HubException($"{HubErrorCodes.NotFound}: no session (sessionId is required)");
+        }
+
         var result = await _administration.DisconnectAsync(sessionId, reason, Context.ConnectionAborted);
         return result switch
         {

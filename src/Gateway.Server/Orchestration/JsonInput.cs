@@ -10,12 +10,19 @@ namespace Gateway.Server.Orchestration;
 /// Checks of every value a client sends before anything is written: what cannot be stored and served back is refused
 /// with the field named. JSON-valued fields (config, metadata, definition, arguments, result) are walked whole: a string
 /// or property name that is not valid UTF-16 (an escaped lone surrogate, which System.Text.Json reads but cannot write
-/// back), a duplicate property name, or a NUL character (PostgreSQL's jsonb cannot hold one) is refused. Accepted JSON
+/// back), a duplicate property name, a NUL character (PostgreSQL's jsonb cannot hold one) or nesting deeper than
+/// <see cref="MaxDepth"/> is refused. Accepted JSON
 /// is stored compact, without escaping what needs none (non-ASCII characters stay UTF-8).
 /// </summary>
 internal static class JsonInput
 {
     public const int MaxJsonBytes = 256 * 1024;
+
+    /// <summary>
+    /// How deep a stored JSON value may nest. Responses and events wrap a value in a few levels of their own, and
+    /// System.Text.Json writes at most 64: a value accepted at 63 levels would fail every later read of it.
+    /// </summary>
+    public const int MaxDepth = 32;
 
     /// <summary>Escapes only what JSON requires (quotes, backslash, control characters): stored and sent text stays compact.</summary>
     public static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -35,7 +42,7 @@ internal static class JsonInput
             throw new InvalidInputException(field, $"must be a JSON object, not {element.ValueKind.ToString().ToLowerInvariant()}");
         }
 
-        Check(element, field);
+        Check(element, field, 1);
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -153,8 +160,13 @@ internal static class JsonInput
         return true;
     }
 
-    private static void Check(JsonElement element, string path)
+    private static void Check(JsonElement element, string path, int depth)
     {
+        if (depth > MaxDepth && element.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+        {
+            throw new InvalidInputException(path, $"nests deeper than {MaxDepth} levels");
+        }
+
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
@@ -182,7 +194,7 @@ internal static class JsonInput
                         throw new InvalidInputException(child, "is a duplicate property name");
                     }
 
-                    Check(property.Value, child);
+                    Check(property.Value, child, depth + 1);
                 }
 
                 break;
@@ -190,7 +202,7 @@ internal static class JsonInput
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    Check(item, $"{path}[{index++}]");
+                    Check(item, $"{path}[{index++}]", depth + 1);
                 }
 
                 break;

@@ -102,7 +102,9 @@ internal sealed partial class SessionManager : IDisposable
 
         try
         {
-            await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: true, metadata.ToJson(), now), cancellationToken);
+            // Not cancelled by the client going away: once queued, the row is committed with its batch, so this must
+            // wait for it and register the connection, or nothing would close the row when the connection ends.
+            await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: true, metadata.ToJson(), now), CancellationToken.None);
         }
         catch
         {

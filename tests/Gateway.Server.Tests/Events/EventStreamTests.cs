@@ -316,6 +316,8 @@ public sealed class EventStreamTests : IDisposable
         Assert.False(own.Reset);
         Assert.True(await agent.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), own.SubscriptionId));
         Assert.False(await agent.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), own.SubscriptionId));
+        var noSubscription = await Assert.ThrowsAsync<HubException>(() => agent.Client.Connection.InvokeAsync<bool>(nameof(IEventSubscriptionHub.Unsubscribe), (string?)null));
+        Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(noSubscription.Message));
     }
 
     [Fact]

@@ -32,7 +32,14 @@ public sealed class StorableInputTests : IDisposable
         { """{"\ud800":1}""", "$.config" },
         { """{"a":1,"a":2}""", "$.config.a" },
         { """{"a":"nul\u0000"}""", "$.config.a" },
+        // 40 levels: System.Text.Json reads it, but a list wrapping it would pass the writer's 64.
+        { Nested(40), "$.config" + string.Concat(Enumerable.Repeat(".a", 32)) },
+        { """{"a":""" + new string('[', 32) + new string(']', 32) + "}", "$.config.a" + string.Concat(Enumerable.Repeat("[0]", 31)) },
     };
+
+    /// <summary><paramref name="levels"/> objects, each the only property of the one around it.</summary>
+    public static string Nested(int levels) =>
+        string.Concat(Enumerable.Repeat("""{"a":""", levels - 1)) + "{}" + new string('}', levels - 1);
 
     [Theory]
     [MemberData(nameof(UnstorableJson))]
@@ -106,6 +113,26 @@ public sealed class StorableInputTests : IDisposable
         Assert.Contains("Überprüfung — 検証", payload, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"", HttpStatusCode.Created)]
+    [InlineData("application/json; charset=UTF-8", HttpStatusCode.Created)]
+    [InlineData("application/json; charset=klingon", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=\"\"", HttpStatusCode.UnsupportedMediaType)]
+    public async Task A_quoted_charset_is_read_and_an_unknown_one_is_415_not_500(string contentType, HttpStatusCode expected)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"title":"t","taskType":"build"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await Agent.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
+        Assert.Equal(expected == HttpStatusCode.Created ? 1 : 0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        if (expected == HttpStatusCode.UnsupportedMediaType)
+        {
+            Assert.Equal("unsupported_media_type", JsonDocument.Parse(text).RootElement.GetProperty("code").GetString());
+        }
+    }
+
     [Fact]
     public async Task A_row_another_program_wrote_that_cannot_be_served_as_json_does_not_fail_the_list()
     {
@@ -113,6 +140,7 @@ public sealed class StorableInputTests : IDisposable
         // json_valid accepts an escaped lone surrogate and a duplicate key; System.Text.Json cannot write the first back.
         _server.Database.QueryLong(
             """INSERT INTO tasks (id, title, task_type, config, metadata) VALUES ('bad-1', 'bad', 'build', '{"a":"\ud800"}', '{"k":1,"k":2}'); SELECT 1""");
+        _server.Database.QueryLong($"INSERT INTO tasks (id, title, task_type, config) VALUES ('deep-1', 'deep', 'build', '{Nested(63)}'); SELECT 1");
 
         using var list = await Agent.GetAsync(new Uri("/api/tasks", UriKind.Relative));
         var text = await list.Content.ReadAsStringAsync();
@@ -122,6 +150,7 @@ public sealed class StorableInputTests : IDisposable
         var bad = items.Single(item => item.GetProperty("id").GetString() == "bad-1");
         Assert.Equal(JsonValueKind.String, bad.GetProperty("config").ValueKind);
         Assert.Equal("""{"a":"\ud800"}""", bad.GetProperty("config").GetString());
+        Assert.Equal(Nested(63), items.Single(item => item.GetProperty("id").GetString() == "deep-1").GetProperty("config").GetString());
 
         using var one = await Agent.GetAsync(new Uri("/api/tasks/bad-1", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
@@ -156,7 +185,7 @@ public sealed class StorableInputTests : IDisposable
     public async Task Configuration_values_that_cannot_be_stored_are_refused_without_echoing_them()
     {
         // Raw JSON text: a lone surrogate can only travel escaped; the client's serializer would refuse to write one.
-        foreach (var (type, value) in new[] { ("string", "\"a\\u0000b\""), ("string", "\"x\\ud800\""), ("json", "\"{\\\"k\\\":\\\"\\\\ud800\\\"}\""), ("json", "\"{\\\"k\\\":1,\\\"k\\\":2}\"") })
+        foreach (var (type, value) in new[] { ("string", "\"a\\u0000b\""), ("string", "\"x\\ud800\""), ("json", "\"{\\\"k\\\":\\\"\\\\ud800\\\"}\""), ("json", "\"{\\\"k\\\":1,\\\"k\\\":2}\""), ("json", JsonSerializer.Serialize(Nested(40))) })
         {
             var body = $$"""{"value":{{value}},"valueType":"{{type}}","isSecret":true}""";
             using var response = await Admin.PutAsync(new Uri("/api/configurations/x.y", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));

@@ -232,12 +232,14 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         var closedEvent = await closed.Task.WaitAsync(TestHubConnections.Timeout);
         var unknown = await Assert.ThrowsAsync<HubException>(() => admin.Connection.InvokeAsync<bool>(nameof(IGatewayHub.DisconnectSession), "nope", "x"));
         var badReason = await Assert.ThrowsAsync<HubException>(() => admin.Connection.InvokeAsync<bool>(nameof(IGatewayHub.DisconnectSession), sessionId, ""));
+        var noSession = await Assert.ThrowsAsync<HubException>(() => admin.Connection.InvokeAsync<bool>(nameof(IGatewayHub.DisconnectSession), null, "x"));
 
         Assert.Equal((sessionId, "erin-1", true), (openedEvent.Id, openedEvent.ClientId, openedEvent.IsActive));
         Assert.True(disconnected);
         Assert.Equal((sessionId, false), (closedEvent.Id, closedEvent.IsActive));
         Assert.Equal(HubErrorCodes.NotFound, HubErrorCodes.CodeOf(unknown.Message));
         Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(badReason.Message));
+        Assert.Equal(HubErrorCodes.NotFound, HubErrorCodes.CodeOf(noSession.Message));
         await newcomer.Closed;
     }
 }

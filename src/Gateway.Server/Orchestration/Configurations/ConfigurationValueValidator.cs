@@ -125,7 +125,7 @@ internal static class ConfigurationValueValidator
         {
             // Not the walk's own message: it names property names of what may be a secret.
             throw new InvalidInputException(
-                field, "is not storable JSON for value_type json: it holds a duplicate property name, a lone surrogate or a NUL character");
+                field, $"is not storable JSON for value_type json: it holds a duplicate property name, a lone surrogate or a NUL character, or nests deeper than {JsonInput.MaxDepth} levels");
         }
         catch (JsonException exception)
         {
