@@ -14,6 +14,12 @@ namespace Gateway.Server.Events;
 /// <see cref="GoLive"/> run under the broadcaster's lock; the queue has its own.
 /// </summary>
 /// <remarks>
+/// What one connection may hold is bounded in events and in bytes (<see cref="EventQueueLimits"/>): the queue and the
+/// live events held back while a subscription replays count together. A live event that would pass either bound
+/// closes the connection (<c>fell_behind</c>: its client resumes from its last id); a replay waits for room instead,
+/// and closes the connection when no room comes for <see cref="EventQueueLimits.StallTimeout"/>.
+/// </remarks>
+/// <remarks>
 /// Before, every event went through a channel and a send loop per connection: one thread-pool hop per delivery, and
 /// about 4 % of the server's CPU in scenario a of the benchmarks at 30,000 deliveries/s (bench/README.md).
 /// </remarks>
@@ -22,7 +28,7 @@ internal sealed partial class ConnectionEventStream
     private readonly Dictionary<string, EventSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Lock _queueGate = new();
     private readonly Queue<QueuedEvent> _queue = new();
-    private readonly int _capacity;
+    private readonly EventQueueLimits _limits;
     private readonly string _connectionId;
     private readonly IGatewayClient _client;
     private readonly HubConnectionContext? _connection;
@@ -31,7 +37,11 @@ internal sealed partial class ConnectionEventStream
     private readonly Metrics.GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private bool _overflowed;
+    private int _overflowed;
+
+    // Estimated memory of the queued and held-back events (Interlocked: held-back events are counted under the
+    // broadcaster's lock, queued ones under the queue's).
+    private long _bytes;
 
     // Guarded by _queueGate: a write is in flight or the drain loop runs (new events queue behind it); the
     // connection is gone; a replay waiting for room in the queue.
@@ -42,7 +52,7 @@ internal sealed partial class ConnectionEventStream
     public ConnectionEventStream(
         string connectionId,
         HubConnectionContext? connection,
-        int capacity,
+        EventQueueLimits limits,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
         Metrics.GatewayMetrics metrics,
@@ -57,7 +67,7 @@ internal sealed partial class ConnectionEventStream
         // the lifetime manager resolves it at each send).
         _client = hub.Clients.Client(connectionId);
         _connection = connection;
-        _capacity = capacity;
+        _limits = limits;
         _stats = stats;
         _overflow = overflow;
         _logger = logger;
@@ -65,12 +75,32 @@ internal sealed partial class ConnectionEventStream
 
     public int Count => _subscriptions.Count;
 
+    /// <summary>Estimated bytes of memory the queued and held-back events of this connection hold.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>
+    /// The memory an event holds while it waits: its payload and type as .NET strings (two bytes a character) and a
+    /// fixed share for the entry, its ids and the queue slot. Cheap (no encoding), and an upper bound of what is sent.
+    /// </summary>
+    public static long CostOf(EventLogEntry entry) => EventOverheadBytes + 2L * (entry.Payload.Length + entry.EventType.Length);
+
+    private const int EventOverheadBytes = 256;
+
     public void Add(EventSubscription subscription) => _subscriptions[subscription.Id] = subscription;
 
     public IEnumerable<EventSubscription> Subscriptions => _subscriptions.Values;
 
     /// <summary>The subscription removed, or null when the connection has none by that id.</summary>
-    public EventSubscription? Remove(string subscriptionId) => _subscriptions.Remove(subscriptionId, out var removed) ? removed : null;
+    public EventSubscription? Remove(string subscriptionId)
+    {
+        if (!_subscriptions.Remove(subscriptionId, out var removed))
+        {
+            return null;
+        }
+
+        ReleaseHeldBack(removed);
+        return removed;
+    }
 
     public bool Has(string subscriptionId) => _subscriptions.ContainsKey(subscriptionId);
 
@@ -84,6 +114,12 @@ internal sealed partial class ConnectionEventStream
 
         if (subscription.HeldBack is { } heldBack)
         {
+            if (heldBack.Count >= _limits.Events || !TryReserve(CostOf(entry)))
+            {
+                Overflow(heldBack.Count >= _limits.Events ? OverflowLimit.Events : OverflowLimit.Bytes);
+                return;
+            }
+
             heldBack.Add(entry);
         }
         else
@@ -108,7 +144,7 @@ internal sealed partial class ConnectionEventStream
             return true;
         }
 
-        var item = new QueuedEvent(subscription.Id, entry, null);
+        var item = new QueuedEvent(subscription.Id, entry, null, CostOf(entry));
         while (true)
         {
             Task room;
@@ -119,7 +155,7 @@ internal sealed partial class ConnectionEventStream
                     return false;
                 }
 
-                if (!_sending || _queue.Count < _capacity)
+                if (!_sending || HasRoom(item.Cost))
                 {
                     room = Task.CompletedTask;
                 }
@@ -135,7 +171,16 @@ internal sealed partial class ConnectionEventStream
                 break;
             }
 
-            await room.WaitAsync(cancellationToken);
+            try
+            {
+                await room.WaitAsync(_limits.StallTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // The client took nothing for that long: it holds its share of memory and makes no progress.
+                Overflow(OverflowLimit.Stalled);
+                return false;
+            }
         }
 
         subscription.LastQueuedId = entry.Id;
@@ -147,16 +192,25 @@ internal sealed partial class ConnectionEventStream
         if (subscription.Removed)
         {
             // Unsubscribed while it replayed: nothing more goes out for it.
-            subscription.HeldBack = null;
+            ReleaseHeldBack(subscription);
             return;
         }
 
-        foreach (var entry in subscription.HeldBack ?? [])
+        var heldBack = subscription.HeldBack ?? [];
+        ReleaseHeldBack(subscription);
+        foreach (var entry in heldBack)
         {
             Enqueue(subscription, entry, null);
         }
+    }
 
-        subscription.HeldBack = null;
+    private void ReleaseHeldBack(EventSubscription subscription)
+    {
+        if (subscription.HeldBack is { } heldBack)
+        {
+            Interlocked.Add(ref _bytes, -heldBack.Sum(CostOf));
+            subscription.HeldBack = null;
+        }
     }
 
     /// <summary>The connection is gone: nothing more is sent, queued events are dropped, a waiting replay ends.</summary>
@@ -165,6 +219,11 @@ internal sealed partial class ConnectionEventStream
         lock (_queueGate)
         {
             _completed = true;
+            foreach (var item in _queue)
+            {
+                Interlocked.Add(ref _bytes, -item.Cost);
+            }
+
             _queue.Clear();
             _room?.TrySetResult();
             _room = null;
@@ -181,15 +240,9 @@ internal sealed partial class ConnectionEventStream
         }
 
         var shared = _connection is not null ? messages?.For(subscription.Id) : null;
-        if (!TrySend(new QueuedEvent(subscription.Id, entry, shared)))
+        if (!TrySend(new QueuedEvent(subscription.Id, entry, shared, CostOf(entry))))
         {
-            if (!_overflowed)
-            {
-                _overflowed = true;
-                LogOverflow(_connectionId);
-                _overflow();
-            }
-
+            Overflow(Volatile.Read(ref _bytes) + CostOf(entry) > _limits.Bytes ? OverflowLimit.Bytes : OverflowLimit.Events);
             return;
         }
 
@@ -211,7 +264,7 @@ internal sealed partial class ConnectionEventStream
 
             if (_sending)
             {
-                if (_queue.Count >= _capacity)
+                if (_queue.Count >= _limits.Events || !TryReserve(item.Cost))
                 {
                     return false;
                 }
@@ -293,7 +346,7 @@ internal sealed partial class ConnectionEventStream
         {
             if (_completed || _queue.Count == 0)
             {
-                _sending = false;
+                Idle();
                 return true;
             }
 
@@ -309,14 +362,53 @@ internal sealed partial class ConnectionEventStream
             if (_completed || !_queue.TryDequeue(out next))
             {
                 next = default;
-                _sending = false;
+                Idle();
                 return true;
             }
 
+            Interlocked.Add(ref _bytes, -next.Cost);
             _room?.TrySetResult();
             _room = null;
             return false;
         }
+    }
+
+    /// <summary>Nothing in flight (under the queue's lock): a replay waiting for room may write directly now.</summary>
+    private void Idle()
+    {
+        _sending = false;
+        _room?.TrySetResult();
+        _room = null;
+    }
+
+    /// <summary>Whether an event of <paramref name="cost"/> fits (under the queue's lock). An event larger than the whole budget fits an empty one.</summary>
+    private bool HasRoom(long cost) =>
+        _queue.Count < _limits.Events && (_queue.Count == 0 && Volatile.Read(ref _bytes) == 0 || Volatile.Read(ref _bytes) + cost <= _limits.Bytes);
+
+    /// <summary>Counts <paramref name="cost"/> against the byte budget, or refuses it (an event alone always fits).</summary>
+    private bool TryReserve(long cost)
+    {
+        var total = Interlocked.Add(ref _bytes, cost);
+        if (total <= _limits.Bytes || total == cost)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _bytes, -cost);
+        return false;
+    }
+
+    /// <summary>Closes the connection, once, because it passed a bound: its client resumes from its last id.</summary>
+    private void Overflow(OverflowLimit limit)
+    {
+        if (Interlocked.Exchange(ref _overflowed, 1) != 0)
+        {
+            return;
+        }
+
+        LogOverflow(_connectionId, limit, Interlocked.Read(ref _bytes));
+        _metrics.FellBehind(limit);
+        _overflow();
     }
 
     private ValueTask WriteAsync(QueuedEvent item) =>
@@ -337,12 +429,31 @@ internal sealed partial class ConnectionEventStream
         Complete();
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell too far behind its events; closing it so it resumes from its last id")]
-    private partial void LogOverflow(string connectionId);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell too far behind its events ({Limit}, {Bytes} bytes held); closing it so it resumes from its last id")]
+    private partial void LogOverflow(string connectionId, OverflowLimit limit, long bytes);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Sending an event to connection {ConnectionId} failed")]
     private partial void LogSendFailed(Exception exception, string connectionId);
 
     /// <param name="Shared">The live event's message shared with other connections, or null to serialise it here.</param>
-    private readonly record struct QueuedEvent(string SubscriptionId, EventLogEntry Entry, SerializedHubMessage? Shared);
+    /// <param name="Cost">What it counts against the byte budget: <see cref="CostOf"/>.</param>
+    private readonly record struct QueuedEvent(string SubscriptionId, EventLogEntry Entry, SerializedHubMessage? Shared, long Cost);
+}
+
+/// <summary>What one connection may hold of undelivered events (<see cref="EventOptions"/>).</summary>
+/// <param name="Events">Queued and held-back events.</param>
+/// <param name="Bytes">Their estimated memory (<see cref="ConnectionEventStream.CostOf"/>).</param>
+/// <param name="StallTimeout">How long a replay waits for room before the connection is closed.</param>
+internal sealed record EventQueueLimits(int Events, long Bytes, TimeSpan StallTimeout)
+{
+    public static EventQueueLimits From(EventOptions options) =>
+        new(options.QueueCapacityPerConnection, options.QueueBytesPerConnection, TimeSpan.FromSeconds(options.ReplayStallTimeoutSeconds));
+}
+
+/// <summary>Which bound a connection passed when it was closed as fell_behind (a metric tag and a log field).</summary>
+internal enum OverflowLimit
+{
+    Events,
+    Bytes,
+    Stalled,
 }

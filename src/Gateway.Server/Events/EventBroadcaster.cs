@@ -125,6 +125,18 @@ internal sealed class EventBroadcaster
         stream?.Complete();
     }
 
+    /// <summary>The estimated memory held by events waiting for this node's connections.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _streams.Values.Sum(s => s.Bytes);
+            }
+        }
+    }
+
     public int SubscriptionCount
     {
         get

@@ -13,5 +13,40 @@ public sealed class EventOptions
     /// <summary>Events waiting for one slow connection before it is closed (it then resumes from its last id).</summary>
     public int QueueCapacityPerConnection { get; set; } = 10_000;
 
+    /// <summary>
+    /// Memory the events waiting for one connection may hold (queued, and held back while it replays), estimated as
+    /// two bytes a character of their payloads plus 256 bytes each. Past it a live event closes the connection
+    /// (<c>fell_behind</c>); a replay waits for room. One event larger than the whole budget still goes out alone.
+    /// </summary>
+    public long QueueBytesPerConnection { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Bytes of events one replay page reads from the log at most (besides its 500 events), by the same estimate.</summary>
+    public long ReplayPageBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>A replay that finds no room in its connection's queue for this long closes it (<c>fell_behind</c>).</summary>
+    public double ReplayStallTimeoutSeconds { get; set; } = 30;
+
     public int MaxSubscriptionsPerConnection { get; set; } = 100;
+}
+
+internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<EventOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, EventOptions options)
+    {
+        var failures = new List<string>();
+        void Require(bool ok, string setting, object value, string rule)
+        {
+            if (!ok)
+            {
+                failures.Add($"{EventOptions.SectionName}:{setting} must be {rule}, not {value}");
+            }
+        }
+
+        Require(options.QueueCapacityPerConnection >= 1, nameof(options.QueueCapacityPerConnection), options.QueueCapacityPerConnection, "at least 1 (e.g. 10000)");
+        Require(options.QueueBytesPerConnection >= 65_536, nameof(options.QueueBytesPerConnection), options.QueueBytesPerConnection, "at least 65536 (e.g. 16777216, 16 MiB)");
+        Require(options.ReplayPageBytes >= 1, nameof(options.ReplayPageBytes), options.ReplayPageBytes, "at least 1 (e.g. 4194304, 4 MiB)");
+        Require(options.ReplayStallTimeoutSeconds is > 0 and <= 86_400, nameof(options.ReplayStallTimeoutSeconds), options.ReplayStallTimeoutSeconds, "above 0 and at most 86400 (e.g. 30)");
+        Require(options.MaxSubscriptionsPerConnection >= 1, nameof(options.MaxSubscriptionsPerConnection), options.MaxSubscriptionsPerConnection, "at least 1 (e.g. 100)");
+        return failures.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+    }
 }

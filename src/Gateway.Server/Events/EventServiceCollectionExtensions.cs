@@ -9,7 +9,8 @@ public static class EventServiceCollectionExtensions
     public static WebApplicationBuilder AddGatewayEvents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName);
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<EventOptions>, EventOptionsValidator>();
         // REST answers, like stored payloads, escape only what JSON requires.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = Orchestration.JsonInput.Encoder);
         services.AddSingleton<EventBroadcaster>();

@@ -50,7 +50,7 @@ internal sealed partial class EventSubscriptions
             () => new ConnectionEventStream(
                 context.ConnectionId,
                 context.HubConnection(),
-                _options.QueueCapacityPerConnection, _hub, _stats, _metrics, _time, () => FellBehind(context), _logger));
+                EventQueueLimits.From(_options), _hub, _stats, _metrics, _time, () => FellBehind(context), _logger));
         if (stream.Count >= _options.MaxSubscriptionsPerConnection)
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: at most {_options.MaxSubscriptionsPerConnection} subscriptions per connection");
@@ -195,7 +195,19 @@ internal sealed partial class EventSubscriptions
                 SubscriptionScopes.ToolExecution => query.Where(e => e.ExecutionId == subscription.SubjectId),
                 _ => query,
             };
-            var page = await query.OrderBy(e => e.Id).Take(ReplayPage).ToListAsync(cancellationToken);
+            // Bounded in bytes as well as events: a page of large events is cut short where it passes ReplayPageBytes.
+            var page = new List<Data.Entities.EventLogEntry>();
+            var pageBytes = 0L;
+            await foreach (var entry in query.OrderBy(e => e.Id).Take(ReplayPage).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                page.Add(entry);
+                pageBytes += ConnectionEventStream.CostOf(entry);
+                if (pageBytes >= _options.ReplayPageBytes)
+                {
+                    break;
+                }
+            }
+
             if (page.Count == 0)
             {
                 break;

@@ -18,8 +18,9 @@ internal sealed class GatewayMetrics
     private readonly Histogram<double> _deliveryLag;
     private readonly Histogram<double> _databaseDuration;
     private readonly Counter<long> _hubErrors;
+    private readonly Counter<long> _fellBehind;
 
-    public GatewayMetrics(IMeterFactory meters, LiveConnections live)
+    public GatewayMetrics(IMeterFactory meters, LiveConnections live, Events.EventBroadcaster broadcaster)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge(
@@ -39,6 +40,15 @@ internal sealed class GatewayMetrics
         _databaseDuration = meter.CreateHistogram<double>(
             "gateway.db.operation.duration", unit: "ms", description: "Duration of a group transaction, by writer.");
         _hubErrors = meter.CreateCounter<long>("gateway.hub.errors", unit: "{error}", description: "Hub errors returned to clients, by code.");
+        meter.CreateObservableGauge(
+            "gateway.events.queued.bytes",
+            () => broadcaster.QueuedBytes,
+            unit: "By",
+            description: "Estimated memory held by events waiting for this node's connections (queued, or held back during a replay).");
+        _fellBehind = meter.CreateCounter<long>(
+            "gateway.connections.fell_behind",
+            unit: "{connection}",
+            description: "Connections closed because their undelivered events passed a bound, by bound (events, bytes, stalled).");
     }
 
     public void HeartbeatReceived() => _heartbeatsReceived.Add(1);
@@ -55,6 +65,9 @@ internal sealed class GatewayMetrics
 
     public void DatabaseOperation(string writer, TimeSpan duration) =>
         _databaseDuration.Record(duration.TotalMilliseconds, new KeyValuePair<string, object?>("writer", writer));
+
+    public void FellBehind(Events.OverflowLimit limit) =>
+        _fellBehind.Add(1, new KeyValuePair<string, object?>("limit", limit.ToString().ToLowerInvariant()));
 
     public void HubError(string code) => _hubErrors.Add(1, new KeyValuePair<string, object?>("code", code));
 }

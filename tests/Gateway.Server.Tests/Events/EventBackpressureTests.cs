@@ -1,15 +1,18 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Server.Tests.Orchestration;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Server.Tests.Events;
 
 /// <summary>
-/// A subscriber that stops reading: its events back up into its own bounded queue and it is closed with
+/// A subscriber that stops reading: its events back up into its own queue, bounded in events and in bytes, and it is closed with
 /// <c>fell_behind</c>; the other subscribers get every event, in order, meanwhile; what it did get is a gap-free prefix
 /// of the log (so it resumes from its last id and misses nothing).
 /// </summary>
@@ -17,21 +20,30 @@ public sealed class EventBackpressureTests : IDisposable
 {
     // Small, so the stalled connection overflows soon after its socket buffers and pipes are full; large enough for the
     // reading connection to absorb a few bursts of 16 while the machine is busy (at 8 a loaded CI machine once let the
-    // reading client fall behind as well).
+    // reading client fall behind as well). The byte bound holds about as many 2 KB progress events (4.3 KB each by
+    // its estimate), with a count bound it never reaches.
     private const int QueueCapacity = 64;
+    private const int QueueBytes = 256 * 1024;
 
-    private readonly GatewayTestServer _server = new(new Dictionary<string, string?>
+    private readonly CapturingLoggerProvider _logs = new();
+    private GatewayTestServer? _server;
+
+    public void Dispose() => _server?.Dispose();
+
+    [Theory]
+    [InlineData("Events")]
+    [InlineData("Bytes")]
+    public async Task A_subscriber_that_stops_reading_is_closed_as_fell_behind_and_the_others_get_every_event_in_order(string bound)
     {
-        ["Events:QueueCapacityPerConnection"] = QueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        // The agent posts progress as fast as it can, past its REST write bucket; the rate limits have tests of their own.
-        ["RateLimits:WritesPerSecond"] = "0",
-    });
-
-    public void Dispose() => _server.Dispose();
-
-    [Fact]
-    public async Task A_subscriber_that_stops_reading_is_closed_as_fell_behind_and_the_others_get_every_event_in_order()
-    {
+        _server = new GatewayTestServer(
+            new Dictionary<string, string?>
+            {
+                ["Events:QueueCapacityPerConnection"] = bound == "Events" ? QueueCapacity.ToString(CultureInfo.InvariantCulture) : "10000",
+                ["Events:QueueBytesPerConnection"] = bound == "Bytes" ? QueueBytes.ToString(CultureInfo.InvariantCulture) : "16777216",
+                // The agent posts progress as fast as it can, past its REST write bucket; the rate limits have tests of their own.
+                ["RateLimits:WritesPerSecond"] = "0",
+            },
+            configureServices: services => services.AddSingleton<ILoggerProvider>(_logs));
         await using var proxy = new LoopbackProxy(_server.BaseAddress);
         var dashboardToken = GatewayTestServer.Token("viewer", GatewayRoles.Dashboard);
         await using var stalled = _server.CreateClient(dashboardToken, clientId: "stalled", through: proxy.Address);
@@ -93,11 +105,12 @@ public sealed class EventBackpressureTests : IDisposable
         var prefix = stalledGot.ToArray();
         Assert.True(prefix.Length < logged.Length, "the stalled subscriber cannot have received everything");
         Assert.Equal(logged[..prefix.Length], prefix);
+        Assert.Contains(_logs.Lines, line => line.Contains("[4101] Warning", StringComparison.Ordinal) && line.Contains($"({bound}, ", StringComparison.Ordinal));
     }
 
     private bool ReadingIsActive() =>
-        _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'reading' AND is_active = 1") == 1;
+        _server!.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'reading' AND is_active = 1") == 1;
 
-    private bool ClosedAsFellBehind() => _server.Database.QueryLong(
+    private bool ClosedAsFellBehind() => _server!.Database.QueryLong(
         "SELECT COUNT(*) FROM sessions WHERE client_id = 'stalled' AND is_active = 0 AND json_extract(metadata, '$.closeReason') = 'fell_behind'") == 1;
 }

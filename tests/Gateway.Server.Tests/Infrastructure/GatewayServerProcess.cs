@@ -34,6 +34,8 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the server; returns once it listens, or once it exited (see <see cref="HasExited"/>).</summary>

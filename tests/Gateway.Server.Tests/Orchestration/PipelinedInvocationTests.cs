@@ -99,7 +99,7 @@ public sealed class PipelinedInvocationTests : IDisposable
         var stream = broadcaster.StreamOf("connection-1", () => new ConnectionEventStream(
             "connection-1",
             connection: null,
-            capacity: 4,
+            new EventQueueLimits(Events: 4, Bytes: 16 * 1024 * 1024, StallTimeout: TimeSpan.FromSeconds(30)),
             _server.Services.GetRequiredService<IHubContext<GatewayHub, IGatewayClient>>(),
             _server.Services.GetRequiredService<RealtimeStats>(),
             _server.Services.GetRequiredService<GatewayMetrics>(),
@@ -111,6 +111,7 @@ public sealed class PipelinedInvocationTests : IDisposable
         Assert.True(await stream.EnqueueReplayedAsync(subscription, Event(1), CancellationToken.None));
         broadcaster.Publish([Event(3)]);
         Assert.Single(subscription.HeldBack!);
+        Assert.Equal(ConnectionEventStream.CostOf(Event(3)), stream.Bytes);
 
         Assert.True(broadcaster.Unregister("connection-1", "s"));
         var replayedAfter = await stream.EnqueueReplayedAsync(subscription, Event(2), CancellationToken.None);
@@ -119,6 +120,7 @@ public sealed class PipelinedInvocationTests : IDisposable
         Assert.False(replayedAfter);
         Assert.Equal(1, subscription.LastQueuedId);
         Assert.Null(subscription.HeldBack);
+        Assert.Equal(0, stream.Bytes);
     }
 
     private static EventLogEntry Event(long id) => new()
