@@ -8,6 +8,8 @@ public enum MigrationState
     Failed,
     /// <summary>Applied, but no file in the source has its version.</summary>
     Missing,
+    /// <summary>Recorded by another migrator that owns the set (the orchestrator's own): shown as the database holds it, never compared.</summary>
+    External,
 }
 
 /// <summary>One line of <c>migrate info</c>.</summary>

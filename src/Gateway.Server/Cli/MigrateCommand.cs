@@ -30,6 +30,13 @@ internal static class MigrateCommand
         Recursive = true,
     };
 
+    private static readonly Option<string?> Orchestrator = new("--orchestrator")
+    {
+        Description = "Who owns the orchestrator's set: apply (Gateway, the default) or external (the orchestrator's own migrator: "
+            + "info shows what the database holds, run, revert and reset leave it alone). Default: Migrations:Orchestrator.",
+        Recursive = true,
+    };
+
     private static readonly Option<bool> IgnoreMissing = new("--ignore-missing")
     {
         Description = "Accept versions applied to the database that no file has (as sqlx).",
@@ -44,6 +51,8 @@ internal static class MigrateCommand
         Set.AcceptOnlyFromAmong([.. GatewayMigrationSets.Names]);
         migrate.Options.Add(Set);
         migrate.Options.Add(IgnoreMissing);
+        Orchestrator.AcceptOnlyFromAmong(MigrationOptions.ApplyMode, MigrationOptions.ExternalMode);
+        migrate.Options.Add(Orchestrator);
 
         migrate.Subcommands.Add(Run(output, error));
         migrate.Subcommands.Add(Revert(output, error));
@@ -56,7 +65,7 @@ internal static class MigrateCommand
     {
         var target = new Option<long?>("--target-version") { Description = "Apply pending migrations up to and including this version (of one set)." };
         var command = new Command("run", "Apply all pending migrations, each in its own transaction.") { target };
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async (migrators, _) =>
         {
             var targetVersion = parse.GetValue(target);
             if (targetVersion is not null && migrators.Count > 1)
@@ -96,7 +105,7 @@ internal static class MigrateCommand
                 result.AddError("--all and --target-version cannot be used together");
             }
         });
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async (migrators, _) =>
         {
             var floor = parse.GetValue(all) ? 0 : parse.GetValue(target);
             // Newest set first: Gateway's tables go before the orchestrator's schema they sit beside.
@@ -139,16 +148,34 @@ internal static class MigrateCommand
     private static Command Info(TextWriter output, TextWriter error)
     {
         var command = new Command("info", "List every migration: applied or pending, checksum, when, how long.");
-        command.SetAction((parse, cancellationToken) => Execute(parse, error, async migrators =>
+        command.SetAction((parse, cancellationToken) => Execute(parse, error, async (migrators, external) =>
         {
             var lines = new List<(string Set, MigrationStatus Status)>();
+            if (external is not null)
+            {
+                // What the orchestrator's migrator recorded, as it is: Gateway's files are not its files.
+                lines.AddRange((await external.ListAppliedAsync(cancellationToken)).Select(row => (
+                    $"{GatewayMigrationSets.Orchestrator} (external)",
+                    new MigrationStatus(
+                        row.Version,
+                        row.Description,
+                        row.Success ? MigrationState.External : MigrationState.Failed,
+                        null,
+                        row.InstalledOn,
+                        row.ExecutionTimeNanoseconds >= 0 ? TimeSpan.FromTicks(row.ExecutionTimeNanoseconds / 100) : null))));
+            }
+
             foreach (var migrator in migrators)
             {
                 lines.AddRange((await migrator.InfoAsync(cancellationToken)).Select(status => (migrator.Set.Name, status)));
             }
 
             await output.WriteAsync(MigrationInfoTable.Render(lines));
-        }, cancellationToken));
+            if (external is not null)
+            {
+                await output.WriteLineAsync($"The orchestrator's set is external ({MigrationOptions.SectionName}:Orchestrator={MigrationOptions.ExternalMode}): its own migrator applies it; run, revert and reset leave it alone.");
+            }
+        }, cancellationToken, readOnly: true));
         return command;
     }
 
@@ -164,7 +191,7 @@ internal static class MigrateCommand
                 return Task.FromResult(GatewayCommandLine.Usage);
             }
 
-            return Execute(parse, error, async migrators =>
+            return Execute(parse, error, async (migrators, _) =>
             {
                 foreach (var migrator in migrators)
                 {
@@ -189,8 +216,14 @@ internal static class MigrateCommand
         return command;
     }
 
+    /// <param name="action">Gets the migrators of the sets Gateway manages, and the orchestrator's bookkeeping when that set is external (else null).</param>
+    /// <param name="readOnly">The command only reads (info): an external orchestrator set is shown, not refused.</param>
     private static async Task<int> Execute(
-        ParseResult parse, TextWriter error, Func<IReadOnlyList<Migrator>, Task> action, CancellationToken cancellationToken)
+        ParseResult parse,
+        TextWriter error,
+        Func<IReadOnlyList<Migrator>, SqliteMigrationStore?, Task> action,
+        CancellationToken cancellationToken,
+        bool readOnly = false)
     {
         try
         {
@@ -198,9 +231,29 @@ internal static class MigrateCommand
             var database = DatabaseLocation.Resolve(configuration, parse.GetValue(DatabaseUrl));
             var options = configuration.GetSection(MigrationOptions.SectionName).Get<MigrationOptions>() ?? new MigrationOptions();
             options.IgnoreMissing |= parse.GetValue(IgnoreMissing);
+            options.Orchestrator = parse.GetValue(Orchestrator) ?? options.Orchestrator;
+            if (options.OrchestratorProblem is { } problem)
+            {
+                await error.WriteLineAsync($"error: {problem}");
+                return GatewayCommandLine.Usage;
+            }
+
             var source = parse.GetValue(Source);
             // --source alone names the orchestrator's folder, as sqlx's --source does.
             var names = parse.GetValue(Set) is { } set ? [set] : source is not null ? [GatewayMigrationSets.Orchestrator] : GatewayMigrationSets.Names;
+            var external = options.OrchestratorIsExternal && names.Contains(GatewayMigrationSets.Orchestrator);
+            if (external && !readOnly && names.Count == 1)
+            {
+                await error.WriteLineAsync(
+                    $"error: the orchestrator's set is external ({MigrationOptions.SectionName}:Orchestrator={MigrationOptions.ExternalMode}): "
+                    + "the orchestrator's own migrator applies, reverts and records it, Gateway never does; run this with the orchestrator's tool, or use --set gateway");
+                return GatewayCommandLine.Failed;
+            }
+
+            if (external)
+            {
+                names = names.Where(name => name != GatewayMigrationSets.Orchestrator).ToList();
+            }
 
             foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken))
             {
@@ -212,7 +265,12 @@ internal static class MigrateCommand
                 .Select(name => GatewayMigrationSets.CreateMigrator(
                     connection, GatewayMigrationSets.Create(name, source ?? GatewayMigrationSets.SourceOf(name, options)), options.IgnoreMissing))
                 .ToList();
-            await action(migrators);
+            if (external && !readOnly)
+            {
+                await error.WriteLineAsync($"note: the orchestrator's set is external ({MigrationOptions.SectionName}:Orchestrator={MigrationOptions.ExternalMode}); only Gateway's own set is changed");
+            }
+
+            await action(migrators, external ? new SqliteMigrationStore(connection, MigrationSet.SqlxBookkeepingTable) : null);
             return GatewayCommandLine.Ok;
         }
         catch (MigrationException exception)

@@ -13,6 +13,7 @@ public static class DatabaseServiceCollectionExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         builder.Services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
         builder.Services.AddSingleton<StartupMigration>();
+        builder.Services.AddSingleton<SchemaValues>();
         builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddGatewayDbContext(database.ConnectionString);
         return builder;

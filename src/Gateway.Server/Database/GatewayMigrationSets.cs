@@ -29,7 +29,33 @@ public static class GatewayMigrationSets
     public static Migrator CreateMigrator(SqliteConnection connection, MigrationSet set, bool ignoreMissing) =>
         new(set, new SqliteMigrationStore(connection, set.BookkeepingTable), new MigratorOptions { IgnoreMissing = ignoreMissing && set.Name == Orchestrator });
 
-    /// <summary>Both sets as configured, in apply order.</summary>
+    /// <summary>The sets Gateway manages as configured, in apply order: Gateway's own only when the orchestrator's is external.</summary>
+    public static IReadOnlyList<string> ManagedNames(MigrationOptions options) => options.OrchestratorIsExternal ? [Gateway] : Names;
+
+    /// <summary>The sets Gateway manages as configured, in apply order.</summary>
     public static IReadOnlyList<Migrator> CreateAll(SqliteConnection connection, MigrationOptions options) =>
-        Names.Select(name => CreateMigrator(connection, Create(name, SourceOf(name, options)), options.IgnoreMissing)).ToList();
+        ManagedNames(options).Select(name => CreateMigrator(connection, Create(name, SourceOf(name, options)), options.IgnoreMissing)).ToList();
+
+    /// <summary>
+    /// Validates a set; when the orchestrator's set meets bookkeeping its files did not write (other checksums, versions
+    /// it has no file for), the refusal says that another migrator looks to own the database, and names the setting.
+    /// </summary>
+    public static async Task<(IReadOnlyList<Migration> Migrations, IReadOnlyDictionary<long, AppliedMigration> Applied)> ValidateAsync(
+        Migrator migrator, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await migrator.ValidateAsync(cancellationToken);
+        }
+        catch (MigrationException exception) when (migrator.Set.Name == Orchestrator
+            && exception.Kind is MigrationErrorKind.ChecksumMismatch or MigrationErrorKind.VersionMissing)
+        {
+            throw new MigrationException(
+                exception.Kind,
+                exception.Message + $". This looks like a database whose orchestrator applies its own migrations ({migrator.Set.BookkeepingTable} "
+                + $"was written from other files): set {MigrationOptions.SectionName}:Orchestrator={MigrationOptions.ExternalMode} "
+                + $"(environment {MigrationOptions.SectionName}__Orchestrator) so that Gateway leaves that set to it and applies only its own",
+                exception);
+        }
+    }
 }

@@ -7,6 +7,25 @@ public sealed class MigrationOptions
 {
     public const string SectionName = "Migrations";
 
+    public const string ApplyMode = "apply";
+    public const string ExternalMode = "external";
+
+    /// <summary>
+    /// Who owns the orchestrator's seven migrations: <c>apply</c> (Gateway applies and records them in
+    /// <c>_sqlx_migrations</c>, the default) or <c>external</c> (the orchestrator's own migrator does: Gateway never
+    /// applies, reverts or records anything there, and checks at start that the tables and columns it needs exist).
+    /// Gateway's own set is applied in both modes.
+    /// </summary>
+    public string Orchestrator { get; set; } = ApplyMode;
+
+    public bool OrchestratorIsExternal => string.Equals(Orchestrator?.Trim(), ExternalMode, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Null when <see cref="Orchestrator"/> is valid; else why not.</summary>
+    public string? OrchestratorProblem =>
+        Orchestrator?.Trim() is { } mode && (mode.Equals(ApplyMode, StringComparison.OrdinalIgnoreCase) || mode.Equals(ExternalMode, StringComparison.OrdinalIgnoreCase))
+            ? null
+            : $"{SectionName}:Orchestrator must be {ApplyMode} or {ExternalMode}, not '{Orchestrator}'";
+
     /// <summary>Apply pending migrations before accepting clients. When false, a pending migration stops the start.</summary>
     public bool ApplyAtStartup { get; set; } = true;
 

@@ -1,5 +1,6 @@
 using Gateway.Migrations;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Database;
@@ -8,16 +9,25 @@ namespace Gateway.Server.Database;
 /// Brings the database up to date before the server accepts clients, or refuses to start and says why:
 /// a dirty or changed database, an unknown version, or pending migrations with ApplyAtStartup off.
 /// </summary>
-public sealed partial class StartupMigration
+internal sealed partial class StartupMigration
 {
     private readonly DatabaseLocation _database;
     private readonly MigrationOptions _options;
     private readonly DatabaseOptions _databaseOptions;
+    private readonly SchemaValues _schema;
+    private readonly IDbContextFactory<Gateway.Data.GatewayDbContext> _contexts;
     private readonly ILogger<StartupMigration> _logger;
 
     public StartupMigration(
-        DatabaseLocation database, IOptions<MigrationOptions> options, IOptions<DatabaseOptions> databaseOptions, ILogger<StartupMigration> logger)
+        DatabaseLocation database,
+        IOptions<MigrationOptions> options,
+        IOptions<DatabaseOptions> databaseOptions,
+        SchemaValues schema,
+        IDbContextFactory<Gateway.Data.GatewayDbContext> contexts,
+        ILogger<StartupMigration> logger)
     {
+        _schema = schema;
+        _contexts = contexts;
         _database = database;
         _options = options.Value;
         _databaseOptions = databaseOptions.Value;
@@ -27,6 +37,12 @@ public sealed partial class StartupMigration
     /// <returns>False when the server must not start; the reason is logged.</returns>
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
+        if (_options.OrchestratorProblem is { } setting)
+        {
+            LogSettingRefused(setting);
+            return false;
+        }
+
         try
         {
             foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken))
@@ -36,13 +52,18 @@ public sealed partial class StartupMigration
 
             WarnOfOpenDataFolder();
             await using var connection = new SqliteConnection(_database.ConnectionString);
+            if (_options.OrchestratorIsExternal && !await OrchestratorSchemaServesAsync(connection, cancellationToken))
+            {
+                return false;
+            }
+
             var migrators = GatewayMigrationSets.CreateAll(connection, _options);
             if (_options.ApplyAtStartup)
             {
                 // Validate every set before applying any, so a refusal changes nothing.
                 foreach (var migrator in migrators)
                 {
-                    await migrator.ValidateAsync(cancellationToken);
+                    await GatewayMigrationSets.ValidateAsync(migrator, cancellationToken);
                 }
 
                 var total = 0;
@@ -55,6 +76,11 @@ public sealed partial class StartupMigration
                     }
                 }
 
+                if (!await LearnValuesAsync(connection, cancellationToken))
+                {
+                    return false;
+                }
+
                 await ProbeWritableAsync(connection, cancellationToken);
                 LogUpToDate(_database.Url, total);
                 return true;
@@ -63,13 +89,18 @@ public sealed partial class StartupMigration
             var pending = 0;
             foreach (var migrator in migrators)
             {
-                var status = await migrator.ValidateAsync(cancellationToken);
+                var status = await GatewayMigrationSets.ValidateAsync(migrator, cancellationToken);
                 pending += status.Migrations.Count(m => !status.Applied.ContainsKey(m.Version));
             }
 
             if (pending > 0)
             {
                 LogPendingRefused(pending, _database.Url);
+                return false;
+            }
+
+            if (!await LearnValuesAsync(connection, cancellationToken))
+            {
                 return false;
             }
 
@@ -87,6 +118,48 @@ public sealed partial class StartupMigration
             LogUnusable(_database.Url, exception.SqliteErrorCode, exception.Message, advice);
             return false;
         }
+    }
+
+    /// <summary>External mode: the tables and columns Gateway maps must be there; the refusal lists what is not.</summary>
+    private async Task<bool> OrchestratorSchemaServesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await connection.OpenAsync(cancellationToken);
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var problems = await OrchestratorSchema.FindProblemsAsync(connection, db.Model, cancellationToken);
+        if (problems.Count > 0)
+        {
+            var listed = string.Join("; ", problems);
+            LogExternalSchemaRefused(_database.Url, problems.Count, listed);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The value sets the database's CHECKs allow: every later write keeps to them.</summary>
+    private async Task<bool> LearnValuesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+
+        var sets = await OrchestratorSchema.LearnValuesAsync(connection, cancellationToken);
+        if (sets.Missing() is { Count: > 0 } missing)
+        {
+            var listed = string.Join("; ", missing);
+            LogValuesRefused(_database.Url, listed);
+            return false;
+        }
+
+        _schema.Learn(sets);
+        var narrowed = string.Join("; ", sets.Narrowed());
+        if (narrowed.Length > 0)
+        {
+            LogNarrowedValues(narrowed);
+        }
+
+        return true;
     }
 
     /// <summary>Takes the write lock and lets it go: a file the gateway could read but not write is refused at start, not at the first change.</summary>
@@ -143,6 +216,19 @@ public sealed partial class StartupMigration
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "The data folder {Folder} is mode {Mode}: others than its owner may list or enter it. "
         + "Run `{Command}` unless it is shared on purpose")]
     private partial void LogDataFolderOpen(string folder, string mode, string command);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Critical, Message = "Refusing to start: {Setting}")]
+    private partial void LogSettingRefused(string setting);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Critical, Message = "Refusing to start: Migrations:Orchestrator is external, and the database {DatabaseUrl} lacks {Count} things Gateway needs: {Problems}. "
+        + "Apply the orchestrator's migrations first (its own migrator owns them in this mode)")]
+    private partial void LogExternalSchemaRefused(string databaseUrl, int count, string problems);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Critical, Message = "Refusing to start: the CHECK constraints of {DatabaseUrl} do not allow values Gateway must write: {Missing}")]
+    private partial void LogValuesRefused(string databaseUrl, string missing);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "This database allows less than Gateway's own schema, and Gateway keeps to it: {Narrowed}")]
+    private partial void LogNarrowedValues(string narrowed);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied {Set} migration {Version} ({Description})")]
     private partial void LogApplied(string set, long version, string description);

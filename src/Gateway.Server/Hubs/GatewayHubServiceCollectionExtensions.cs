@@ -82,6 +82,7 @@ public static class GatewayHubServiceCollectionExtensions
         });
         app.MapSessionsApi();
         app.MapRealtimeStatsApi();
+        app.MapSchemaApi();
         return app;
     }
 }

@@ -30,6 +30,8 @@ internal sealed partial class SessionManager : IDisposable
     private readonly RefusedConnections _refusals;
     private volatile bool _shuttingDown;
 
+    private readonly Database.SchemaValues _schema;
+
     public SessionManager(
         LiveConnections live,
         SessionWriter writer,
@@ -41,8 +43,10 @@ internal sealed partial class SessionManager : IDisposable
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
         RefusedConnections refusals,
+        Database.SchemaValues schema,
         ILogger<SessionManager> logger)
     {
+        _schema = schema;
         _live = live;
         _writer = writer;
         _events = events;
@@ -313,13 +317,14 @@ internal sealed partial class SessionManager : IDisposable
         return supplied;
     }
 
-    private static string ConnectionTypeOf(HubCallerContext context) =>
-        context.Features.Get<IHttpTransportFeature>()?.TransportType switch
+    /// <summary>The transport's own connection_type, or http where the database has none for it (metadata keeps the transport).</summary>
+    private string ConnectionTypeOf(HubCallerContext context) =>
+        _schema.ConnectionTypeOf(context.Features.Get<IHttpTransportFeature>()?.TransportType switch
         {
-            HttpTransportType.ServerSentEvents => ConnectionTypes.ServerSentEvents,
-            HttpTransportType.LongPolling => ConnectionTypes.LongPolling,
-            _ => ConnectionTypes.WebSocket,
-        };
+            HttpTransportType.ServerSentEvents => Gateway.Data.Entities.SessionConnectionType.ServerSentEvents,
+            HttpTransportType.LongPolling => Gateway.Data.Entities.SessionConnectionType.LongPolling,
+            _ => Gateway.Data.Entities.SessionConnectionType.Websocket,
+        });
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 

@@ -47,6 +47,11 @@ export class Api {
     return this.get('/api/me');
   }
 
+  /** The values this database allows in each status column (the orchestrator's own schema may allow fewer). */
+  schema() {
+    return this.get('/api/schema');
+  }
+
   tasks() {
     return this.get('/api/tasks?pageSize=500');
   }

@@ -40,9 +40,17 @@ async function signIn(token) {
     showSignInError(error instanceof AuthError ? refusalMessage(token, error.status) : `The gateway did not answer: ${error.message}`);
     return;
   }
+  let schema;
+  try {
+    schema = await api.schema();
+  } catch (error) {
+    byId('sign-in-button').disabled = false;
+    showSignInError(`The gateway did not answer: ${error.message}`);
+    return;
+  }
   byId('sign-in-button').disabled = false;
   saveToken(token);
-  page = new DashboardPage(api, me);
+  page = new DashboardPage(api, me, schema);
   page.start();
 }
 
@@ -88,7 +96,7 @@ function clientId() {
 }
 
 class DashboardPage {
-  constructor(api, me) {
+  constructor(api, me, schema) {
     this.api = api;
     this.me = me;
     this.admin = me.roles.includes('admin');
@@ -96,8 +104,8 @@ class DashboardPage {
     // Events wait here while the state loads over REST, then apply on top of it in id order.
     this.pending = [];
     this.loading = true;
-    this.board = new BoardView();
-    this.workflows = new WorkflowsView({ reload: (id) => this.reloadWorkflow(id) });
+    this.board = new BoardView({ statuses: schema.taskStatuses });
+    this.workflows = new WorkflowsView({ reload: (id) => this.reloadWorkflow(id), statuses: schema.workflowStatuses });
     this.tools = new ToolsView({ taskTitle: (id) => this.board.title(id) });
     this.events = new EventsView();
     this.sessions = this.admin ? new SessionsView({ onDisconnect: (id, reason) => this.disconnect(id, reason) }) : null;

@@ -22,8 +22,11 @@ internal sealed partial class ConfigurationService
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly ILogger<ConfigurationService> _logger;
 
-    public ConfigurationService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts, ILogger<ConfigurationService> logger)
+    private readonly Database.SchemaValues _schema;
+
+    public ConfigurationService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts, Database.SchemaValues schema, ILogger<ConfigurationService> logger)
     {
+        _schema = schema;
         _writer = writer;
         _contexts = contexts;
         _logger = logger;
@@ -40,6 +43,10 @@ internal sealed partial class ConfigurationService
         }
 
         var type = ConfigurationValueValidator.Type(request.ValueType);
+        if (!_schema.Allows(type))
+        {
+            throw new InvalidInputException(ConfigurationValueValidator.ValueTypeField, $"{StoreEnum.ToStoreValue(type)} cannot be stored: {_schema.Limit(type)}");
+        }
         var value = ConfigurationValueValidator.Value(request.Value, type);
         var description = JsonInput.OptionalText(request.Description, "$.description", MaxDescriptionLength);
 

@@ -20,10 +20,13 @@ internal sealed class TaskService
     private readonly ChangeWriter _writer;
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
 
-    public TaskService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts)
+    private readonly Database.SchemaValues _schema;
+
+    public TaskService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts, Database.SchemaValues schema)
     {
         _writer = writer;
         _contexts = contexts;
+        _schema = schema;
     }
 
     public Task<TaskView> CreateAsync(Caller caller, CreateTaskRequest? request, CancellationToken cancellationToken)
@@ -151,17 +154,24 @@ internal sealed class TaskService
                         $"task {id} is {StoreEnum.ToStoreValue(task.Status)}, not {StoreEnum.ToStoreValue(must)} as expected; another change came first");
                 }
 
-                if (!TaskStateMachine.CanMove(task.Status, target))
+                var retry = IsRetryWithoutQueued(task.Status, target);
+                if (!retry && !_schema.Allows(target))
                 {
-                    var allowed = TaskStateMachine.From(task.Status);
+                    throw new InvalidInputException("$.status", $"{StoreEnum.ToStoreValue(target)} cannot be stored: {_schema.Limit(target)}");
+                }
+
+                if (!retry && !TaskStateMachine.CanMove(task.Status, target))
+                {
+                    var allowed = TaskStateMachine.From(task.Status).Where(_schema.Allows).ToList();
                     throw new ConflictException(
                         $"task {id} cannot go from {StoreEnum.ToStoreValue(task.Status)} to {StoreEnum.ToStoreValue(target)}; allowed: "
                         + (allowed.Count == 0 ? "none (final)" : string.Join(", ", allowed.Select(StoreEnum.ToStoreValue))));
                 }
 
                 var previous = task.Status;
-                task.Status = target;
-                switch (target)
+                var stored = retry ? AgentTaskStatus.Pending : target;
+                task.Status = stored;
+                switch (stored)
                 {
                     case AgentTaskStatus.Running:
                         task.StartedAt ??= scope.Now;
@@ -173,7 +183,7 @@ internal sealed class TaskService
                         task.CompletedAt = scope.Now;
                         task.Error = error;
                         break;
-                    case AgentTaskStatus.Queued when previous == AgentTaskStatus.Failed:
+                    case AgentTaskStatus.Queued or AgentTaskStatus.Pending when previous == AgentTaskStatus.Failed:
                         // A retry: the row describes the new attempt; the failure stays in the event log.
                         task.CompletedAt = null;
                         task.Error = null;
@@ -182,24 +192,24 @@ internal sealed class TaskService
                         break;
                 }
 
-                var status = StoreEnum.ToStoreValue(target);
+                var status = StoreEnum.ToStoreValue(stored);
                 scope.Emit(
                     EventTypes.TaskStatus,
                     EventPriorities.Normal,
                     new { task_id = id, status, previous_status = StoreEnum.ToStoreValue(previous), timestamp = scope.Now },
                     taskId: id);
-                if (target == AgentTaskStatus.Completed)
+                if (stored == AgentTaskStatus.Completed)
                 {
                     scope.Emit(EventTypes.TaskCompleted, EventPriorities.Normal, new { task_id = id, result = TaskView.Parse(result), timestamp = scope.Now }, taskId: id);
                 }
-                else if (target == AgentTaskStatus.Failed)
+                else if (stored == AgentTaskStatus.Failed)
                 {
                     scope.Emit(EventTypes.TaskFailed, EventPriorities.High, new { task_id = id, error, timestamp = scope.Now }, taskId: id);
                 }
 
                 if (inWorkflow)
                 {
-                    await WorkflowProgress.EmitForTaskAsync(scope, id, target, token);
+                    await WorkflowProgress.EmitForTaskAsync(scope, id, previous, stored, _schema, token);
                 }
 
                 return TaskView.From(task);
@@ -207,6 +217,14 @@ internal sealed class TaskService
             cancellationToken,
             ChangeSaving.Shared);
     }
+
+    /// <summary>
+    /// A retry of a failed task where tasks.status has no queued (the orchestrator's schema): asked for as queued or as
+    /// pending, it is stored as pending (waiting to run, as queued is). Any other status the database lacks is refused,
+    /// naming its limit.
+    /// </summary>
+    private bool IsRetryWithoutQueued(AgentTaskStatus current, AgentTaskStatus requested) =>
+        current == AgentTaskStatus.Failed && !_schema.Allows(AgentTaskStatus.Queued) && requested is AgentTaskStatus.Queued or AgentTaskStatus.Pending;
 
     public Task<bool> ReportProgressAsync(Caller caller, string id, TaskProgressRequest? request, CancellationToken cancellationToken)
     {
@@ -259,7 +277,7 @@ internal sealed class TaskService
                         EventPriorities.Normal,
                         new { workflow_id = workflowId, task_ids = remaining.Select(link => link.TaskId).ToArray(), removed_task = id, timestamp = scope.Now },
                         workflowId: workflowId);
-                    await WorkflowProgress.EmitAsync(scope, workflowId, token);
+                    await WorkflowProgress.EmitAsync(scope, workflowId, _schema, token);
                 }
 
                 scope.Db.Tasks.Remove(task);

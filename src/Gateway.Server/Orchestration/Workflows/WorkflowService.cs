@@ -28,10 +28,13 @@ internal sealed class WorkflowService
     private readonly ChangeWriter _writer;
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
 
-    public WorkflowService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts)
+    private readonly Database.SchemaValues _schema;
+
+    public WorkflowService(ChangeWriter writer, IDbContextFactory<GatewayDbContext> contexts, Database.SchemaValues schema)
     {
         _writer = writer;
         _contexts = contexts;
+        _schema = schema;
     }
 
     public Task<WorkflowView> CreateAsync(Caller caller, CreateWorkflowRequest? request, CancellationToken cancellationToken)
@@ -146,6 +149,11 @@ internal sealed class WorkflowService
         var target = ParseStatus(JsonInput.RequiredText(request.Status, "$.status", 20), "$.status");
         var expected = request.ExpectedStatus is null ? (WorkflowStatus?)null : ParseStatus(request.ExpectedStatus, "$.expectedStatus");
         var error = JsonInput.OptionalText(request.Error, "$.error", 10_000);
+        if (!_schema.Allows(target))
+        {
+            throw new InvalidInputException("$.status", $"{StoreEnum.ToStoreValue(target)} cannot be stored: {_schema.Limit(target)}");
+        }
+
         if (target == WorkflowStatus.Failed && string.IsNullOrWhiteSpace(error))
         {
             throw new InvalidInputException("$.error", "is required when the status is failed");
@@ -161,9 +169,9 @@ internal sealed class WorkflowService
                         $"workflow {id} is {StoreEnum.ToStoreValue(workflow.Status)}, not {StoreEnum.ToStoreValue(must)} as expected; another change came first");
                 }
 
-                if (!WorkflowStateMachine.CanMove(workflow.Status, target))
+                if (!WorkflowStateMachine.CanMove(workflow.Status, target, _schema.RecordsWorkflowOutcomes))
                 {
-                    var allowed = WorkflowStateMachine.From(workflow.Status);
+                    var allowed = WorkflowStateMachine.From(workflow.Status, _schema.RecordsWorkflowOutcomes).Where(_schema.Allows).ToList();
                     throw new ConflictException(
                         $"workflow {id} cannot go from {StoreEnum.ToStoreValue(workflow.Status)} to {StoreEnum.ToStoreValue(target)}; allowed: "
                         + (allowed.Count == 0 ? "none (final)" : string.Join(", ", allowed.Select(StoreEnum.ToStoreValue))));
@@ -185,7 +193,7 @@ internal sealed class WorkflowService
                         scope.Emit(EventTypes.WorkflowFailed, EventPriorities.High, new { workflow_id = id, error, timestamp = scope.Now }, workflowId: id);
                         break;
                     case WorkflowStatus.Active:
-                        await WorkflowProgress.EmitAsync(scope, id, token);
+                        await WorkflowProgress.EmitAsync(scope, id, _schema, token, activated: previous != WorkflowStatus.Active);
                         break;
                     default:
                         break;
@@ -335,7 +343,7 @@ internal sealed class WorkflowService
                     EventPriorities.Normal,
                     new { workflow_id = id, task_ids = links.Select(link => link.TaskId).ToList(), timestamp = scope.Now },
                     workflowId: id);
-                await WorkflowProgress.EmitAsync(scope, id, token);
+                await WorkflowProgress.EmitAsync(scope, id, _schema, token);
                 return WorkflowView.From(workflow, links);
             },
             cancellationToken);

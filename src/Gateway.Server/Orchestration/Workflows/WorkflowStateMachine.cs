@@ -13,6 +13,8 @@ namespace Gateway.Server.Orchestration.Workflows;
 /// </list>
 /// Besides these, <see cref="WorkflowProgress"/> moves an active workflow to completed (all its tasks completed) or
 /// failed (one of its tasks failed) by itself. A move to the status the workflow already has is not a transition.
+/// Where the database records no outcome (the orchestrator's workflows.status has no completed, failed or cancelled),
+/// a workflow is ended by archiving it: active and paused may also move to archived.
 /// </summary>
 internal static class WorkflowStateMachine
 {
@@ -27,9 +29,10 @@ internal static class WorkflowStateMachine
         [WorkflowStatus.Archived] = [],
     };
 
-    public static bool CanMove(WorkflowStatus from, WorkflowStatus to) => Next[from].Contains(to);
+    public static bool CanMove(WorkflowStatus from, WorkflowStatus to, bool recordsOutcomes = true) => From(from, recordsOutcomes).Contains(to);
 
-    public static IReadOnlyList<WorkflowStatus> From(WorkflowStatus status) => Next[status];
+    public static IReadOnlyList<WorkflowStatus> From(WorkflowStatus status, bool recordsOutcomes = true) =>
+        recordsOutcomes || status is not (WorkflowStatus.Active or WorkflowStatus.Paused) ? Next[status] : [.. Next[status], WorkflowStatus.Archived];
 
     /// <summary>
     /// Whether tasks may be added, removed or reordered: while the workflow is being prepared or run (draft, active,

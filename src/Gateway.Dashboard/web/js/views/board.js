@@ -1,13 +1,16 @@
 // Tasks by status, one column each; a card moves to its new column as task.status arrives.
 import { el, byId, clock, setCount } from '../dom.js';
 
+// Gateway's own schema; a database whose orchestrator owns its migrations may allow fewer (GET /api/schema).
 export const taskStatuses = ['pending', 'queued', 'running', 'paused', 'completed', 'failed', 'cancelled'];
 
 export class BoardView {
-  constructor() {
+  /** @param {{ statuses?: string[] }} options the task statuses this database allows: one column each. */
+  constructor({ statuses = taskStatuses } = {}) {
     this.tasks = new Map();
     this.board = byId('board');
-    this.columns = new Map(taskStatuses.map((status) => {
+    this.board.replaceChildren();
+    this.columns = new Map(statuses.map((status) => {
       const list = el('div', { className: 'cards' });
       const count = el('span', { className: 'count' }, '0');
       this.board.append(el('section', { className: 'column', dataset: { status } }, el('h3', {}, `${status} `, count), list));

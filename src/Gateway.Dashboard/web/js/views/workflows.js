@@ -3,20 +3,38 @@ import { el, byId, setCount } from '../dom.js';
 import { barFill } from './board.js';
 
 export class WorkflowsView {
-  constructor({ reload }) {
+  /**
+   * @param {{ reload: (id: string) => void, statuses?: string[] }} options statuses: those this database allows. Where
+   * it has no completed or failed (the orchestrator's schema), a finished run stays active and its outcome is shown
+   * beside the status.
+   */
+  constructor({ reload, statuses }) {
     this.workflows = new Map();
     this.list = byId('workflow-list');
     this.reload = reload;
+    this.recordsOutcomes = !statuses || statuses.includes('completed');
   }
 
   load(items) {
-    this.workflows = new Map(items.map((w) => [w.id, summary(w)]));
+    this.workflows = new Map(items.map((w) => [w.id, this.summary(w)]));
     this.render();
   }
 
   upsert(workflow) {
-    this.workflows.set(workflow.id, summary(workflow));
+    this.workflows.set(workflow.id, this.summary(workflow));
     this.render();
+  }
+
+  summary(w) {
+    const s = summary(w);
+    if (!this.recordsOutcomes && s.status === 'active' && s.total > 0 && s.completed === s.total) s.outcome = 'completed';
+    return s;
+  }
+
+  /** An outcome as the status where the database records one, else beside it. */
+  outcome(workflow, outcome) {
+    if (this.recordsOutcomes) workflow.status = outcome;
+    else workflow.outcome = outcome;
   }
 
   apply(type, p) {
@@ -38,10 +56,11 @@ export class WorkflowsView {
         this.reload(id);
         break;
       case 'workflow.completed':
-        workflow.status = 'completed';
+        this.outcome(workflow, 'completed');
         break;
       case 'workflow.failed':
-        Object.assign(workflow, { status: 'failed', error: p.error });
+        this.outcome(workflow, 'failed');
+        workflow.error = p.error;
         break;
       default:
         return false;
@@ -56,6 +75,7 @@ export class WorkflowsView {
     setCount('workflows-count', items.length);
     this.list.replaceChildren(...items.map((w) => el('li', { dataset: { workflowId: w.id, status: w.status } },
       el('div', {}, el('strong', {}, w.name), ' ', el('span', { className: 'status', dataset: { status: w.status } }, w.status),
+        w.outcome ? el('span', { className: 'outcome', dataset: { outcome: w.outcome } }, ` run ${w.outcome}`) : null,
         ' ', el('span', { className: 'progress-text' }, `${w.completed}/${w.total} tasks · ${w.percent}%`)),
       el('div', { className: 'bar', title: `${w.percent}%` }, barFill(w.percent)),
       w.error ? el('div', { className: 'error' }, w.error) : null)));
