@@ -202,6 +202,35 @@ public sealed class DashboardTests(BrowserFixture browser)
         await page.AssertNoConsoleErrorsAsync();
     }
 
+    [Fact]
+    public async Task On_a_database_whose_orchestrator_owns_its_schema_the_board_has_only_its_statuses_and_a_finished_run_stays_active()
+    {
+        using var owned = await OrchestratorOwnedDatabase.CreateAsync();
+        using var server = new GatewayTestServer(new Dictionary<string, string?> { ["Migrations:Orchestrator"] = "external" }, owned.Database);
+        var orchestrator = server.As("orchestrator", "admin");
+        await using var page = await browser.OpenPageAsync();
+        await page.SignInAsync(server.BaseAddress, GatewayTestServer.Token("alice", "admin"));
+
+        var task = await orchestrator.CreateTaskAsync("Index the repository", "index");
+        await page.WaitForAsync(DashboardSteps.Card(task, "pending"));
+        Assert.Equal(
+            ["pending", "running", "completed", "failed", "cancelled"],
+            await page.EvaluateAsync<string[]>("[...document.querySelectorAll('#board .column')].map(c => c.dataset.status)"));
+
+        var workflow = (await orchestrator.PostAsync("/api/workflows", new { name = "Release 1.5", definition = new { steps = 1 } })).GetProperty("id").GetString()!;
+        await orchestrator.PostAsync($"/api/workflows/{workflow}/tasks", new { taskId = task });
+        await orchestrator.PostAsync($"/api/workflows/{workflow}/status", new { status = "active" });
+        await orchestrator.ChangeStatusAsync(task, "running");
+        await orchestrator.ChangeStatusAsync(task, "completed");
+        await page.WaitForAsync($"#workflow-list li[data-workflow-id='{workflow}'][data-status='active'] .outcome[data-outcome='completed']", "run completed");
+
+        // After a reload the outcome is read from the workflow's progress.
+        await page.GotoAsync(server.BaseAddress);
+        await page.WaitForAsync($"#workflow-list li[data-workflow-id='{workflow}'][data-status='active']", "1/1 tasks");
+        await page.WaitForAsync($"#workflow-list li[data-workflow-id='{workflow}'] .outcome[data-outcome='completed']", "run completed");
+        await page.AssertNoConsoleErrorsAsync();
+    }
+
     /// <summary>As the page formats a duration (dom.js).</summary>
     private static string DurationText(long ms) =>
         ms < 1000 ? $"{ms} ms" : ms < 60000 ? (ms / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " s" : throw new InvalidOperationException("unexpectedly slow");

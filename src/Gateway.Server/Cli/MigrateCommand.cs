@@ -75,7 +75,7 @@ internal static class MigrateCommand
 
             foreach (var migrator in migrators)
             {
-                await migrator.ValidateAsync(cancellationToken);
+                await GatewayMigrationSets.ValidateAsync(migrator, cancellationToken);
             }
 
             var count = 0;
@@ -112,7 +112,7 @@ internal static class MigrateCommand
             var ordered = migrators.Reverse().ToList();
             foreach (var migrator in ordered)
             {
-                await migrator.ValidateAsync(cancellationToken);
+                await GatewayMigrationSets.ValidateAsync(migrator, cancellationToken);
             }
 
             if (floor is { } version && version != 0 && ordered.Count > 1)
@@ -195,7 +195,7 @@ internal static class MigrateCommand
             {
                 foreach (var migrator in migrators)
                 {
-                    await migrator.ValidateAsync(cancellationToken);
+                    await GatewayMigrationSets.ValidateAsync(migrator, cancellationToken);
                 }
 
                 var reverted = 0;

@@ -211,3 +211,63 @@ public sealed class MigrateCliTests : IDisposable
 
     private long CountTables() => _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
 }
+
+/// <summary>The migrate commands on a database whose orchestrator applies its own migrations (<c>--orchestrator external</c>).</summary>
+public sealed class ExternalOrchestratorMigrateCliTests
+{
+    private static Task<CommandResult> Gateway(OrchestratorOwnedDatabase owned, params string[] args) =>
+        GatewayExecutable.RunAsync(owned.Database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = owned.Database.DatabaseUrl }, args);
+
+    [Fact]
+    public async Task Info_shows_the_orchestrators_set_as_the_database_holds_it_and_run_applies_only_gateways_own()
+    {
+        using var owned = await OrchestratorOwnedDatabase.CreateAsync();
+        var bookkeeping = owned.Bookkeeping();
+
+        var info = await Gateway(owned, "migrate", "info", "--orchestrator", "external");
+        var run = await Gateway(owned, "migrate", "run", "--orchestrator", "external");
+        var after = await Gateway(owned, "migrate", "info", "--orchestrator", "external");
+
+        Assert.True(info.ExitCode == 0, info.ToString());
+        var lines = info.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(10, lines.Count(l => l.StartsWith("orchestrator (external)", StringComparison.Ordinal) && l.Contains(" external ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.Contains("20250401000000  create checkpoints", StringComparison.Ordinal));
+        Assert.Equal(2, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
+        Assert.Contains("its own migrator applies it", info.Output, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("2 migrations applied.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("only Gateway's own set is changed", run.Error, StringComparison.Ordinal);
+        Assert.Equal(2, after.Output.Split('\n').Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("applied", StringComparison.Ordinal)));
+        Assert.Equal(bookkeeping, owned.Bookkeeping());
+        await owned.AssertOrchestratorMigratorAcceptsAsync();
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("revert")]
+    [InlineData("reset", "--yes")]
+    public async Task Changing_the_external_set_is_refused_and_changes_nothing(params string[] command)
+    {
+        using var owned = await OrchestratorOwnedDatabase.CreateAsync();
+        var bookkeeping = owned.Bookkeeping();
+        var laterTables = owned.LaterTables();
+
+        var result = await Gateway(owned, ["migrate", .. command, "--set", "orchestrator", "--orchestrator", "external"]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("the orchestrator's set is external", result.Error, StringComparison.Ordinal);
+        Assert.Equal(bookkeeping, owned.Bookkeeping());
+        Assert.Equal(laterTables, owned.LaterTables());
+    }
+
+    [Fact]
+    public async Task The_default_mode_names_the_setting_when_it_meets_the_orchestrators_bookkeeping()
+    {
+        using var owned = await OrchestratorOwnedDatabase.CreateAsync();
+
+        var result = await Gateway(owned, "migrate", "run");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("Migrations:Orchestrator=external", result.Error, StringComparison.Ordinal);
+    }
+}
