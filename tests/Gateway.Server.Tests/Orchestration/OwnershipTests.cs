@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Gateway.Server.Tests.Orchestration;
 
 /// <summary>
-/// The ownership rules of the README's table, every change an agent can make, for the owner, another agent, a
+/// The ownership rules of docs/protocol.md's table, every change an agent can make, for the owner, another agent, a
 /// dashboard and an admin, over REST and over the hub: the owner and admins may, the others are refused (403 /
 /// forbidden) and nothing is written.
 /// </summary>
