@@ -31,7 +31,7 @@ if (options.Scenarios.Contains('b', StringComparison.Ordinal) || options.Scenari
     results.BareHubConnections = await ConnectionScenario.RunHubAsync(options, await HubTarget.StartBareHubAsync(options, "bc-b1"), heartbeats);
     if (options.Scenarios.Contains('c', StringComparison.Ordinal))
     {
-        // Only the ramp: what authenticating a connection costs B1 (c's connects/s and memory; README, Benchmarks).
+        // Only the ramp: what authenticating a connection costs B1 (c's connects/s and memory; bench/README.md).
         results.AuthenticatedHubConnections = await ConnectionScenario.RunHubAsync(
             options, await HubTarget.StartAuthenticatedHubAsync(options, "c-b1jwt", token), heartbeats: false);
     }

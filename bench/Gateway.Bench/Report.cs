@@ -126,7 +126,7 @@ internal static class Report
         {
             DurableBaseline(steps, gateway, bare, table);
             // The same rule against the baseline that persists too: what a's target asks once the price of the
-            // commit itself, which no durable design avoids, is taken out (README, Benchmarks).
+            // commit itself, which no durable design avoids, is taken out (bench/README.md).
             results.Verdicts.Add(Check(
                 "a", Invariant($"(with --b2) Gateway deliveries/s >= 0.8 x B2's, both at p99 < {FanoutLimits.P99Ms} ms"), "deliveries/s", gateway?.DeliveriesPerSecond ?? 0, Sustained(steps, "B2")?.DeliveriesPerSecond ?? 0, r => r >= 0.8));
         }

@@ -31,7 +31,7 @@ builder.Services.AddGatewayOrigins();
 
 var app = builder.Build();
 // Problem details for errors and bare status codes, except on upgrade requests (WebSockets): there is no response body
-// to give once upgraded, and an awaiting middleware keeps its state for a WebSocket's whole life (scenario c, README).
+// to give once upgraded, and an awaiting middleware keeps its state for a WebSocket's whole life (scenario c, bench/HISTORY.md).
 app.UseWhen(context => !GatewayRequests.IsUpgrade(context), problems => problems.UseExceptionHandler().UseStatusCodePages());
 app.UseGatewayDashboard();
 app.UseGatewayOrigins();

@@ -242,6 +242,6 @@ internal sealed partial class StartupMigration
     [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "Refusing to start ({Kind}): {Reason}")]
     private partial void LogRefused(MigrationErrorKind kind, string reason);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Critical, Message = "Refusing to start: the database {DatabaseUrl} cannot be used (SQLite error {Code}: {Error}); {Advice}")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Critical, Message = "Refusing to start: the database {DatabaseUrl} cannot be used (SQLite error {Code}: {Error}); {Advice}")]
     private partial void LogUnusable(string databaseUrl, int code, string error, string advice);
 }

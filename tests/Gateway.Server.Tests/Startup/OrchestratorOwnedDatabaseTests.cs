@@ -89,6 +89,12 @@ public sealed class OrchestratorOwnedDatabaseTests
             Assert.Equal(["pending", "running", "completed", "failed", "cancelled"], Strings(schema, "taskStatuses"));
             Assert.Equal(["draft", "active", "paused", "archived"], Strings(schema, "workflowStatuses"));
             Assert.Equal(["websocket", "http", "grpc"], Strings(schema, "connectionTypes"));
+            using (var anonymous = server.CreateHttpClient())
+            using (var ready = await anonymous.GetAsync(new Uri("/health/ready", UriKind.Relative)))
+            {
+                // Readiness checks the sets Gateway manages: its own, here.
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            }
 
             // Every transport in both protocols is a session row with a connection type the schema has.
             var clients = new List<TestHubClient>();
@@ -149,6 +155,23 @@ public sealed class OrchestratorOwnedDatabaseTests
             var completed = await JsonAsync(agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/status", UriKind.Relative), new { status = "completed" }), HttpStatusCode.BadRequest);
             Assert.Contains("workflows.status CHECK allows only draft, active, paused, archived", completed.GetProperty("detail").GetString(), StringComparison.Ordinal);
             await ExpectAsync(agent.PostAsJsonAsync(new Uri($"/api/workflows/{workflowId}/status", UriKind.Relative), new { status = "archived" }), HttpStatusCode.OK);
+
+            // A failure is announced once, by the change that brought it about; the workflow stays active.
+            var failing = (await WorkflowsApiTests.CreateAsync(agent, "Nightly")).GetProperty("id").GetString()!;
+            var first = (await TasksApiTests.CreateAsync(agent, "Lint")).GetProperty("id").GetString()!;
+            var then = (await TasksApiTests.CreateAsync(agent, "Package")).GetProperty("id").GetString()!;
+            foreach (var member in new[] { first, then })
+            {
+                await ExpectAsync(agent.PostAsJsonAsync(new Uri($"/api/workflows/{failing}/tasks", UriKind.Relative), new { taskId = member }), HttpStatusCode.OK);
+            }
+
+            await ExpectAsync(agent.PostAsJsonAsync(new Uri($"/api/workflows/{failing}/status", UriKind.Relative), new { status = "active" }), HttpStatusCode.OK);
+            await ExpectAsync(TasksApiTests.ChangeStatusAsync(agent, first, new { status = "running" }), HttpStatusCode.OK);
+            await ExpectAsync(TasksApiTests.ChangeStatusAsync(agent, first, new { status = "failed", error = "lint errors" }), HttpStatusCode.OK);
+            await ExpectAsync(TasksApiTests.ChangeStatusAsync(agent, then, new { status = "running" }), HttpStatusCode.OK);
+            Assert.Equal("active", owned.Database.QueryString($"SELECT status FROM workflows WHERE id = '{failing}'"));
+            Assert.Equal(1, owned.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE workflow_id = '{failing}' AND event_type = 'workflow.failed'"));
+            Assert.Equal(0, owned.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE workflow_id = '{failing}' AND event_type = 'workflow.status' AND json_extract(payload, '$.status') = 'failed'"));
 
             var admin = server.As("root", GatewayRoles.Admin);
             await ExpectAsync(admin.PutAsJsonAsync(new Uri("/api/configurations/agent.limits", UriKind.Relative), new { value = "{\"max\":3}", valueType = "json" }), HttpStatusCode.Created);
