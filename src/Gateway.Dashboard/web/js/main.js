@@ -223,7 +223,18 @@ class DashboardPage {
   }
 
   async reloadWorkflow(id) {
-    await this.guard(async () => this.workflows.upsert(await this.api.workflow(id)));
+    await this.guard(async () => {
+      // An answer read before a later event of the workflow was applied would undo that event: ask again until no
+      // event came meanwhile (each answer reflects at least the events applied before it was asked for).
+      for (let attempt = 1; ; attempt++) {
+        const seen = this.workflows.eventsOf(id);
+        const workflow = await this.api.workflow(id);
+        if (this.workflows.eventsOf(id) === seen || attempt === 5) {
+          this.workflows.upsert(workflow);
+          return;
+        }
+      }
+    });
   }
 
   async pollStats() {

@@ -10,6 +10,8 @@ export class WorkflowsView {
    */
   constructor({ reload, statuses }) {
     this.workflows = new Map();
+    // Events applied per workflow: a reload over REST checks that none arrived while it was asked for.
+    this.applied = new Map();
     this.list = byId('workflow-list');
     this.reload = reload;
     this.recordsOutcomes = !statuses || statuses.includes('completed');
@@ -37,9 +39,14 @@ export class WorkflowsView {
     else workflow.outcome = outcome;
   }
 
+  eventsOf(id) {
+    return this.applied.get(id) ?? 0;
+  }
+
   apply(type, p) {
     const id = p.workflow_id;
     if (!id) return false;
+    this.applied.set(id, this.eventsOf(id) + 1);
     const workflow = this.workflows.get(id) ?? { id, name: p.name ?? id, status: 'draft', completed: 0, total: 0, percent: 0 };
     switch (type) {
       case 'workflow.created':
