@@ -40,7 +40,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     private readonly Channel<PendingChange> _queue = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
-    private readonly EventBroadcaster _broadcaster;
+    private readonly EventLogFollower _follower;
     private readonly TimeProvider _time;
     private readonly ILogger<ChangeWriter> _logger;
     private readonly Metrics.GatewayMetrics _metrics;
@@ -61,7 +61,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     public ChangeWriter(
         IDbContextFactory<GatewayDbContext> contexts,
-        EventBroadcaster broadcaster,
+        EventLogFollower follower,
         TimeProvider time,
         Metrics.GatewayMetrics metrics,
         ILoggerFactory loggerFactory,
@@ -72,7 +72,7 @@ internal sealed partial class ChangeWriter : BackgroundService
         _loggerFactory = loggerFactory;
         _metrics = metrics;
         _contexts = contexts;
-        _broadcaster = broadcaster;
+        _follower = follower;
         _time = time;
         _logger = logger;
     }
@@ -112,7 +112,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     {
         await using (var db = await _contexts.CreateDbContextAsync(cancellationToken))
         {
-            _broadcaster.Initialize(await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0);
+            _follower.Initialize(await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0);
         }
 
         await base.StartAsync(cancellationToken);
@@ -331,7 +331,7 @@ internal sealed partial class ChangeWriter : BackgroundService
         _metrics.EventsPersisted(events.Count);
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _changes, done.Count);
-        _broadcaster.Publish(events);
+        _follower.Committed(events);
         foreach (var (change, result) in done)
         {
             change.Completion.TrySetResult(result);

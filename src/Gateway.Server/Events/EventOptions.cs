@@ -27,6 +27,9 @@ public sealed class EventOptions
     public double ReplayStallTimeoutSeconds { get; set; } = 30;
 
     public int MaxSubscriptionsPerConnection { get; set; } = 100;
+
+    /// <summary>How often this node looks for events other nodes committed to the shared log (a cheap check; the log is read only when it changed).</summary>
+    public int FollowIntervalMilliseconds { get; set; } = 15;
 }
 
 internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<EventOptions>
@@ -46,6 +49,7 @@ internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IVali
         Require(options.QueueBytesPerConnection >= 65_536, nameof(options.QueueBytesPerConnection), options.QueueBytesPerConnection, "at least 65536 (e.g. 16777216, 16 MiB)");
         Require(options.ReplayPageBytes >= 1, nameof(options.ReplayPageBytes), options.ReplayPageBytes, "at least 1 (e.g. 4194304, 4 MiB)");
         Require(options.ReplayStallTimeoutSeconds is > 0 and <= 86_400, nameof(options.ReplayStallTimeoutSeconds), options.ReplayStallTimeoutSeconds, "above 0 and at most 86400 (e.g. 30)");
+        Require(options.FollowIntervalMilliseconds is >= 1 and <= 10_000, nameof(options.FollowIntervalMilliseconds), options.FollowIntervalMilliseconds, "from 1 to 10000 (e.g. 15)");
         Require(options.MaxSubscriptionsPerConnection >= 1, nameof(options.MaxSubscriptionsPerConnection), options.MaxSubscriptionsPerConnection, "at least 1 (e.g. 100)");
         return failures.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
     }

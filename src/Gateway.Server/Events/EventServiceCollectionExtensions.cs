@@ -16,7 +16,9 @@ public static class EventServiceCollectionExtensions
         services.AddSingleton<EventBroadcaster>();
         services.AddSingleton<EventSubscriptions>();
         services.AddSingleton<ChangeWriter>();
+        services.AddSingleton<EventLogFollower>();
         services.AddHostedService(provider => provider.GetRequiredService<ChangeWriter>());
+        services.AddHostedService(provider => provider.GetRequiredService<EventLogFollower>());
         services.AddHostedService<EventRetention>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<Orchestration.Workflows.WorkflowService>();

@@ -14,6 +14,7 @@ internal sealed partial class EventSubscriptions
     private const int ReplayPage = 500;
 
     private readonly EventBroadcaster _broadcaster;
+    private readonly EventLogFollower _follower;
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
@@ -24,6 +25,7 @@ internal sealed partial class EventSubscriptions
 
     public EventSubscriptions(
         EventBroadcaster broadcaster,
+        EventLogFollower follower,
         IDbContextFactory<GatewayDbContext> contexts,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
@@ -35,6 +37,7 @@ internal sealed partial class EventSubscriptions
         _metrics = metrics;
         _time = time;
         _broadcaster = broadcaster;
+        _follower = follower;
         _contexts = contexts;
         _hub = hub;
         _stats = stats;
@@ -60,6 +63,13 @@ internal sealed partial class EventSubscriptions
         if (stream.Has(subscriptionId))
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: this connection already has a subscription {subscriptionId}");
+        }
+
+        if (request.AfterEventId > _broadcaster.Head)
+        {
+            // A position another node handed out that this node has not published yet: read the log now, rather
+            // than take it for a position from another database.
+            await _follower.CatchUpAsync(cancellationToken);
         }
 
         var subscription = new EventSubscription(subscriptionId, request, seesConfiguration: context.User?.IsInRole(GatewayRoles.Admin) == true)

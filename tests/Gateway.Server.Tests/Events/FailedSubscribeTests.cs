@@ -37,6 +37,7 @@ public sealed class FailedSubscribeTests : IDisposable
         broadcaster.Initialize(10);
         var subscriptions = new EventSubscriptions(
             broadcaster,
+            _server.Services.GetRequiredService<EventLogFollower>(),
             failing.Object,
             _server.Services.GetRequiredService<IHubContext<GatewayHub, IGatewayClient>>(),
             _server.Services.GetRequiredService<RealtimeStats>(),
