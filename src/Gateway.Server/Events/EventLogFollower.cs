@@ -19,8 +19,6 @@ namespace Gateway.Server.Events;
 /// </remarks>
 internal sealed partial class EventLogFollower : BackgroundService
 {
-    private const int Page = 500;
-
     private readonly EventBroadcaster _broadcaster;
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
     private readonly Database.DatabaseLocation _database;
@@ -111,18 +109,7 @@ internal sealed partial class EventLogFollower : BackgroundService
             while (true)
             {
                 var after = Published;
-                var page = new List<EventLogEntry>();
-                var bytes = 0L;
-                await foreach (var entry in db.Events.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(Page).AsAsyncEnumerable().WithCancellation(cancellationToken))
-                {
-                    page.Add(entry);
-                    bytes += ConnectionEventStream.CostOf(entry);
-                    if (bytes >= _options.ReplayPageBytes)
-                    {
-                        break;
-                    }
-                }
-
+                var page = await EventLogPages.ReadAsync(db.Events.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id), _options.ReplayPageBytes, cancellationToken);
                 if (page.Count == 0)
                 {
                     return;

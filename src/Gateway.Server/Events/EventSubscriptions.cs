@@ -11,8 +11,6 @@ namespace Gateway.Server.Events;
 /// <summary>Subscribe / Unsubscribe for hub connections: validation, roles, replay from the log, then live.</summary>
 internal sealed partial class EventSubscriptions
 {
-    private const int ReplayPage = 500;
-
     private readonly EventBroadcaster _broadcaster;
     private readonly EventLogFollower _follower;
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
@@ -205,19 +203,7 @@ internal sealed partial class EventSubscriptions
                 SubscriptionScopes.ToolExecution => query.Where(e => e.ExecutionId == subscription.SubjectId),
                 _ => query,
             };
-            // Bounded in bytes as well as events: a page of large events is cut short where it passes ReplayPageBytes.
-            var page = new List<Data.Entities.EventLogEntry>();
-            var pageBytes = 0L;
-            await foreach (var entry in query.OrderBy(e => e.Id).Take(ReplayPage).AsAsyncEnumerable().WithCancellation(cancellationToken))
-            {
-                page.Add(entry);
-                pageBytes += ConnectionEventStream.CostOf(entry);
-                if (pageBytes >= _options.ReplayPageBytes)
-                {
-                    break;
-                }
-            }
-
+            var page = await EventLogPages.ReadAsync(query.OrderBy(e => e.Id), _options.ReplayPageBytes, cancellationToken);
             if (page.Count == 0)
             {
                 break;

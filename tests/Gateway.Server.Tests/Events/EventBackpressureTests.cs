@@ -5,6 +5,7 @@ using Gateway.Contracts;
 using Gateway.Server.Tests.Orchestration;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -43,7 +44,18 @@ public sealed class EventBackpressureTests : IDisposable
                 // The agent posts progress as fast as it can, past its REST write bucket; the rate limits have tests of their own.
                 ["RateLimits:WritesPerSecond"] = "0",
             },
-            configureServices: services => services.AddSingleton<ILoggerProvider>(_logs));
+            configureServices: services =>
+            {
+                services.AddSingleton<ILoggerProvider>(_logs);
+                // A send buffer of 64 KB instead of the megabytes loopback autotuning grants: the stalled connection's
+                // events back up into the gateway after hundreds of events, not thousands (the reader keeps up either way).
+                services.Configure<SocketTransportOptions>(options => options.CreateBoundListenSocket = endpoint =>
+                {
+                    var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                    socket.SendBufferSize = 64 * 1024;
+                    return socket;
+                });
+            });
         await using var proxy = new LoopbackProxy(_server.BaseAddress);
         var dashboardToken = GatewayTestServer.Token("viewer", GatewayRoles.Dashboard);
         await using var stalled = _server.CreateClient(dashboardToken, clientId: "stalled", through: proxy.Address);
