@@ -38,9 +38,6 @@ public static class GatewayHubServiceCollectionExtensions
 
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<GatewayHubFilter>();
-        services.AddSingleton<DefaultHubLifetimeManager<GatewayHub>>();
-        services.AddSingleton<HubLifetimeManager<GatewayHub>>(provider =>
-            new ProtocolCapturingHubLifetimeManager<GatewayHub>(provider.GetRequiredService<DefaultHubLifetimeManager<GatewayHub>>()));
 
         var limits = builder.Configuration.GetSection(LimitOptions.SectionName).Get<LimitOptions>() ?? new LimitOptions();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
@@ -59,8 +56,38 @@ public static class GatewayHubServiceCollectionExtensions
             .AddJsonProtocol(json => json.PayloadSerializerOptions.Encoder = Orchestration.JsonInput.Encoder)
             .AddMessagePackProtocol();
         DecorateProtocolResolver(services, limits.MaxMessageBytes);
+        DecorateLifetimeManager(services);
         return builder;
     }
+
+    /// <summary>
+    /// Wraps whichever lifetime manager is registered for the gateway's hub when this runs (SignalR's own, or a
+    /// backplane's registered before: for <c>HubLifetimeManager&lt;&gt;</c> or for this hub alone) in the decorator
+    /// that keeps each connection in its features. A registration made after this one replaces the decorator.
+    /// </summary>
+    internal static void DecorateLifetimeManager(IServiceCollection services)
+    {
+        var closed = services.LastOrDefault(d => d.ServiceType == typeof(HubLifetimeManager<GatewayHub>));
+        var open = services.LastOrDefault(d => d.ServiceType == typeof(HubLifetimeManager<>));
+        if (closed is null && open is null)
+        {
+            throw new InvalidOperationException("No SignalR lifetime manager is registered: call AddSignalR first.");
+        }
+
+        if (closed is not null)
+        {
+            services.Remove(closed);
+        }
+
+        services.AddSingleton<HubLifetimeManager<GatewayHub>>(provider => new ProtocolCapturingHubLifetimeManager<GatewayHub>(
+            closed is not null ? Create(provider, closed) : (HubLifetimeManager<GatewayHub>)ActivatorUtilities.CreateInstance(
+                provider, open!.ImplementationType!.MakeGenericType(typeof(GatewayHub)))));
+    }
+
+    private static HubLifetimeManager<GatewayHub> Create(IServiceProvider provider, ServiceDescriptor registered) =>
+        registered.ImplementationInstance as HubLifetimeManager<GatewayHub>
+            ?? registered.ImplementationFactory?.Invoke(provider) as HubLifetimeManager<GatewayHub>
+            ?? (HubLifetimeManager<GatewayHub>)ActivatorUtilities.CreateInstance(provider, registered.ImplementationType!);
 
     private static void DecorateProtocolResolver(IServiceCollection services, long maxMessageBytes)
     {
