@@ -18,8 +18,6 @@ namespace Gateway.Server.Events;
 /// live events held back while a subscription replays count together. A live event that would pass either bound
 /// closes the connection (<c>fell_behind</c>: its client resumes from its last id); a replay waits for room instead,
 /// and closes the connection when no room comes for <see cref="EventQueueLimits.StallTimeout"/>.
-/// </remarks>
-/// <remarks>
 /// Before, every event went through a channel and a send loop per connection: one thread-pool hop per delivery, and
 /// about 4 % of the server's CPU in scenario a of the benchmarks at 30,000 deliveries/s (bench/README.md).
 /// </remarks>
