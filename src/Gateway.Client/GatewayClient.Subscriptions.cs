@@ -22,6 +22,9 @@ public sealed class GatewaySubscription
     /// <summary>The id of the newest event handed to the handler; a resume starts after it.</summary>
     public long? LastEventId { get; internal set; }
 
+    /// <summary>The epoch of the log <see cref="LastEventId"/> belongs to (the gateway's last ack); sent with every resume.</summary>
+    public string? Epoch { get; internal set; }
+
     internal Func<GatewayEvent, Task> OnEvent { get; }
 
     internal Func<SubscriptionAck, Task>? OnReset { get; }
@@ -74,6 +77,7 @@ public sealed partial class GatewayClient
             subscription = new GatewaySubscription(request.SubscriptionId ?? DerivedSubscriptionId(request), request, onEvent, onReset)
             {
                 LastEventId = request.AfterEventId,
+                Epoch = request.Epoch,
             };
             _eventRegistration ??= On<GatewayEvent>(nameof(IGatewayClient.EventReceived), DispatchEventAsync);
             _subscriptions[subscription.Id] = subscription;
@@ -150,6 +154,9 @@ public sealed partial class GatewayClient
                 // Lowering the guard to the head is safe: the gateway never sends an event twice on one subscription.
                 subscription.LastEventId = ack.HeadEventId;
             }
+
+            // The log the ids belong to, sent back with the next resume (a gateway without epochs answers none).
+            subscription.Epoch = ack.Epoch ?? subscription.Epoch;
         }
 
         if (ack.Reset && subscription.OnReset is { } onReset)
@@ -176,7 +183,7 @@ public sealed partial class GatewayClient
             {
                 var ack = await run.Connection.InvokeCoreAsync<SubscriptionAck>(
                     nameof(IEventSubscriptionHub.Subscribe),
-                    [subscription.Request with { SubscriptionId = subscription.Id, AfterEventId = subscription.LastEventId }],
+                    [subscription.Request with { SubscriptionId = subscription.Id, AfterEventId = subscription.LastEventId, Epoch = subscription.Epoch }],
                     _lifetime.Token);
                 await AcknowledgeAsync(subscription, ack);
             }

@@ -73,6 +73,10 @@ public static class SubscriptionScopes
 /// The client's own id for this subscription (1-64 characters, unique on the connection), so it can route events
 /// that arrive before the answer to Subscribe; null to let the gateway choose one.
 /// </param>
+/// <param name="Epoch">
+/// The <see cref="SubscriptionAck.Epoch"/> that came with <paramref name="AfterEventId"/>: a position from a log with
+/// another epoch (another database) is answered with a reset, never a partial replay. Null: not checked.
+/// </param>
 [MessagePackObject]
 public sealed record SubscriptionRequest(
     [property: Key("scope")] string Scope,
@@ -80,15 +84,18 @@ public sealed record SubscriptionRequest(
     [property: Key("types")] IReadOnlyList<string>? Types = null,
     [property: Key("minPriority")] int MinPriority = EventPriorities.Low,
     [property: Key("afterEventId")] long? AfterEventId = null,
-    [property: Key("subscriptionId")] string? SubscriptionId = null);
+    [property: Key("subscriptionId")] string? SubscriptionId = null,
+    [property: Key("epoch")] string? Epoch = null);
 
 /// <summary>
 /// The answer to <c>Subscribe</c>. When <see cref="Reset"/> is true the requested position is older than the log's
 /// retention: events were lost to the client, which should reload state; the subscription is live from
-/// <see cref="HeadEventId"/>.
+/// <see cref="HeadEventId"/>. <see cref="Epoch"/> identifies the log the ids belong to: send it back with a resume
+/// position.
 /// </summary>
 [MessagePackObject]
 public sealed record SubscriptionAck(
     [property: Key("subscriptionId")] string SubscriptionId,
     [property: Key("headEventId")] long HeadEventId,
-    [property: Key("reset")] bool Reset);
+    [property: Key("reset")] bool Reset,
+    [property: Key("epoch")] string? Epoch = null);

@@ -40,6 +40,12 @@ public static class HubErrorCodes
     public const string ServerShutdown = "server_shutdown";
 
     /// <summary>
+    /// The node's registry row went unbeaten past <c>Node:LostAfterSeconds</c> (it lost its database, or stalled), and a
+    /// peer closed its sessions; reconnect (to any node).
+    /// </summary>
+    public const string NodeLost = "node_lost";
+
+    /// <summary>
     /// The database stayed locked by another writer past the gateway's busy timeout; nothing was written. Retry.
     /// </summary>
     public const string DatabaseBusy = "database_busy";

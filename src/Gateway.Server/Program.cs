@@ -8,8 +8,10 @@ using Gateway.Server.Health;
 using Gateway.Server.Hubs;
 using Gateway.Server.Metrics;
 using Gateway.Server.OpenApi;
+using Gateway.Server.Orchestration;
 using Gateway.Server.Origins;
 using Gateway.Server.RateLimiting;
+using Gateway.Server.Sessions;
 
 if (GatewayCommandLine.Handles(args))
 {
@@ -21,7 +23,9 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddGatewayDatabase();
 builder.AddGatewayAuth();
 builder.AddGatewaySessions();
+builder.AddGatewayHub();
 builder.AddGatewayEvents();
+builder.AddGatewayOrchestration();
 builder.Services.AddProblemDetails();
 builder.Services.AddGatewayHealth();
 builder.Services.AddGatewayOpenApi();
@@ -40,6 +44,7 @@ app.UseGatewayRateLimits();
 app.UseGatewayRequestCharset();
 app.MapGatewayHealth();
 app.MapGatewayMe();
+app.MapGatewayHub();
 app.MapGatewaySessions();
 app.MapGatewayOrchestration();
 app.MapGatewayOpenApi();

@@ -45,7 +45,8 @@ public sealed class ResumeTests : IDisposable
     }
 
     private GatewayTestServer Server(TemporarySqliteFile? database = null, string? nodeId = null, FailingSubscribeFilter? filter = null) => new(
-        new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug", ["Logging:Console:LogLevel:Default"] = "Warning" },
+        // Writes as fast as the gateway takes them, past the REST write burst; the limits have tests of their own.
+        new Dictionary<string, string?> { ["Logging:LogLevel:Gateway"] = "Debug", ["Logging:Console:LogLevel:Default"] = "Warning", ["RateLimits:WritesPerSecond"] = "0" },
         database,
         nodeId,
         services =>
@@ -154,6 +155,52 @@ public sealed class ResumeTests : IDisposable
         var logged = LoggedIds(database);
         await WaitForAsync(follower, logged[^1]);
         Assert.Equal(logged, follower.Received.Select(e => e.Id).ToArray());
+    }
+
+    [Fact]
+    public async Task A_reconnect_to_a_gateway_on_another_database_resets_instead_of_replaying_that_logs_events_as_if_missed()
+    {
+        using var oldDatabase = new TemporarySqliteFile("old.db");
+        using var first = Server(oldDatabase, "node-1");
+        await using var proxy = new LoopbackProxy(first.BaseAddress);
+        var follower = new Follower(Client(proxy.Address, GatewayProtocol.Json));
+        await using var _ = follower;
+        var resets = new ConcurrentQueue<SubscriptionAck>();
+        await follower.Client.StartAsync().WaitAsync(Timeout);
+        await follower.Client.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All), follower.OnEvent, ack =>
+        {
+            resets.Enqueue(ack);
+            return Task.CompletedTask;
+        }).WaitAsync(Timeout);
+        using (var stop = new CancellationTokenSource())
+        {
+            var writer = WriteUntilAsync(first, stop.Token);
+            await WaitForAsync(follower, 4);
+            await stop.CancelAsync();
+            await writer;
+        }
+
+        await WaitForAsync(follower, LoggedIds(oldDatabase)[^1]);
+        // Another database whose log is longer: the position the client holds is a valid id there too.
+        using var newDatabase = new TemporarySqliteFile("new.db");
+        using var second = Server(newDatabase, "node-2");
+        using (var stop = new CancellationTokenSource())
+        {
+            var writer = WriteUntilAsync(second, stop.Token);
+            await EventuallyAsync(() => LoggedIds(newDatabase).Length > LoggedIds(oldDatabase).Length + 4, () => "a longer log on the new database");
+            await stop.CancelAsync();
+            await writer;
+        }
+
+        var before = follower.Received.Count;
+        proxy.Target = second.BaseAddress;
+        proxy.DropAll();
+        await follower.FirstReconnect.WaitAsync(Timeout);
+        await EventuallyAsync(() => !resets.IsEmpty, () => "a reset");
+
+        Assert.Equal(newDatabase.QueryString("SELECT epoch FROM gateway_log"), resets.Single().Epoch);
+        Assert.Equal(LoggedIds(newDatabase)[^1], resets.Single().HeadEventId);
+        Assert.Equal(before, follower.Received.Count);
     }
 
     [Fact]

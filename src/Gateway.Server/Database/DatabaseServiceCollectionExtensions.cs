@@ -19,10 +19,14 @@ public static class DatabaseServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Applies or checks migrations before the server listens. False: do not start (the reason is logged).</summary>
+    /// <summary>
+    /// Applies or checks migrations, then claims this node's row in the node registry, before the server listens.
+    /// False: do not start (the reason is logged).
+    /// </summary>
     public static async Task<bool> PrepareGatewayDatabaseAsync(this WebApplication app)
     {
         app.Services.GetRequiredService<InMemoryDatabaseAnchor>();
-        return await app.Services.GetRequiredService<StartupMigration>().RunAsync(app.Lifetime.ApplicationStopping);
+        return await app.Services.GetRequiredService<StartupMigration>().RunAsync(app.Lifetime.ApplicationStopping)
+            && await app.Services.GetRequiredService<Cluster.NodeRegistry>().ClaimAsync(app.Lifetime.ApplicationStopping);
     }
 }

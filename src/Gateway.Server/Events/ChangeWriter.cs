@@ -112,7 +112,9 @@ internal sealed partial class ChangeWriter : BackgroundService
     {
         await using (var db = await _contexts.CreateDbContextAsync(cancellationToken))
         {
-            _follower.Initialize(await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0);
+            _follower.Initialize(
+                await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0,
+                await db.Database.SqlQuery<string>($"SELECT epoch AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken));
         }
 
         await base.StartAsync(cancellationToken);

@@ -10,7 +10,8 @@ namespace Gateway.Server.Events;
 /// Hands every committed event of the shared log to this node's broadcaster, once and in id order, whichever node
 /// committed it. This node's own commits go straight through when nothing of another node's came before them; the rest
 /// is read from the log, which the follower watches with SQLite's <c>PRAGMA data_version</c> (it changes when another
-/// connection commits; reading it costs no I/O) every <see cref="EventOptions.FollowIntervalMilliseconds"/>.
+/// connection commits; reading it costs no I/O) every <see cref="EventOptions.FollowIntervalMilliseconds"/>. The
+/// same wake-up reads the signals other nodes sent (<see cref="Cluster.ClusterSignals"/>).
 /// </summary>
 /// <remarks>
 /// The log's contract, which this relies on: ids strictly increase in commit order across all writers, so an event
@@ -24,6 +25,7 @@ internal sealed partial class EventLogFollower : BackgroundService
     private readonly Database.DatabaseLocation _database;
     private readonly EventOptions _options;
     private readonly ILogger<EventLogFollower> _logger;
+    private readonly Cluster.ClusterSignals _signals;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -36,8 +38,10 @@ internal sealed partial class EventLogFollower : BackgroundService
         IDbContextFactory<GatewayDbContext> contexts,
         Database.DatabaseLocation database,
         IOptions<EventOptions> options,
+        Cluster.ClusterSignals signals,
         ILogger<EventLogFollower> logger)
     {
+        _signals = signals;
         _broadcaster = broadcaster;
         _contexts = contexts;
         _database = database;
@@ -57,9 +61,13 @@ internal sealed partial class EventLogFollower : BackgroundService
         }
     }
 
+    /// <summary>The log's identity (<c>gateway_log.epoch</c>): a resume position with another epoch is from another database.</summary>
+    public string? Epoch { get; private set; }
+
     /// <summary>Starts at the log's head: what is logged before this node started is replay's, not live.</summary>
-    public void Initialize(long head)
+    public void Initialize(long head, string? epoch)
     {
+        Epoch = epoch;
         lock (_gate)
         {
             _published = Math.Max(_published, head);
@@ -152,6 +160,7 @@ internal sealed partial class EventLogFollower : BackgroundService
                     {
                         version = now;
                         await CatchUpAsync(stoppingToken);
+                        await _signals.CatchUpAsync(stoppingToken);
                     }
 
                     _failing = false;

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Events;
 
-/// <summary>Deletes events older than the retention, in chunks, through the change writer (so never beside it).</summary>
+/// <summary>
+/// Deletes events older than the retention, in chunks of the oldest ids, through the change writer (so never beside
+/// it), and records the retention floor (<c>gateway_log.retention_floor</c>) with each chunk.
+/// </summary>
 internal sealed partial class EventRetention : BackgroundService
 {
     private const int Chunk = 5000;
@@ -53,9 +56,28 @@ internal sealed partial class EventRetention : BackgroundService
         do
         {
             deleted = await _writer.ExecuteAsync(
-                (scope, token) => scope.Db.Database.ExecuteSqlAsync(
-                    $"DELETE FROM gateway_events WHERE id IN (SELECT id FROM gateway_events WHERE created_at < {cutoff} ORDER BY id LIMIT {Chunk})",
-                    token),
+                async (scope, token) =>
+                {
+                    // The oldest ids up to the first event still within retention, and the floor raised to their end
+                    // in the same transaction: every event above the floor is in the log, which is what a resume
+                    // position is checked against. An old event behind a newer one (another writer's clock) waits for
+                    // it: retention is a minimum.
+                    var end = await scope.Db.Database.SqlQuery<long?>(
+                        $"""
+                        SELECT MAX(id) AS Value FROM (SELECT id FROM gateway_events ORDER BY id LIMIT {Chunk})
+                        WHERE id < COALESCE(
+                            (SELECT MIN(id) FROM (SELECT id, created_at FROM gateway_events ORDER BY id LIMIT {Chunk}) WHERE created_at >= {cutoff}),
+                            9223372036854775807)
+                        """).SingleAsync(token);
+                    if (end is not { } last)
+                    {
+                        return 0;
+                    }
+
+                    var count = await scope.Db.Database.ExecuteSqlAsync($"DELETE FROM gateway_events WHERE id <= {last}", token);
+                    await scope.Db.Database.ExecuteSqlAsync($"UPDATE gateway_log SET retention_floor = {last} WHERE id = 1 AND retention_floor < {last}", token);
+                    return count;
+                },
                 cancellationToken);
             total += deleted;
         }

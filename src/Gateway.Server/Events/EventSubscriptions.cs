@@ -78,13 +78,13 @@ internal sealed partial class EventSubscriptions
         var head = _broadcaster.Register(stream, subscription);
         if (request.AfterEventId is not { } afterEventId)
         {
-            return new SubscriptionAck(subscription.Id, head, Reset: false);
+            return new SubscriptionAck(subscription.Id, head, Reset: false, _follower.Epoch);
         }
 
         bool reset;
         try
         {
-            reset = await IsOlderThanRetentionAsync(afterEventId, head, cancellationToken);
+            reset = await IsOlderThanRetentionAsync(afterEventId, request.Epoch, head, cancellationToken);
             if (reset)
             {
                 subscription.LastQueuedId = head;
@@ -104,7 +104,7 @@ internal sealed partial class EventSubscriptions
 
         _broadcaster.GoLive(stream, subscription);
         LogSubscribed(context.ConnectionId, subscription.Id, subscription.Scope, afterEventId, reset);
-        return new SubscriptionAck(subscription.Id, head, reset);
+        return new SubscriptionAck(subscription.Id, head, reset, _follower.Epoch);
     }
 
     private static void FellBehind(HubCallerContext context)
@@ -165,15 +165,20 @@ internal sealed partial class EventSubscriptions
         {
             throw new HubException($"{HubErrorCodes.InvalidArgument}: afterEventId must be 0 or more");
         }
+
+        if (request.Epoch is { } epoch && (epoch.Length is 0 or > 64 || epoch.Any(char.IsControl) || !Orchestration.JsonInput.IsValidUtf16(epoch)))
+        {
+            throw new HubException($"{HubErrorCodes.InvalidArgument}: epoch must be 1 to 64 printable characters, as a previous ack gave it");
+        }
     }
 
     /// <summary>
-    /// Ids are contiguous (one writer; a rolled-back insert gives its id back), so events after a position are all
-    /// still in the log exactly when the oldest logged id is at most one past it.
+    /// Whether the events after a position are no longer all in this log: a position from another log (another epoch,
+    /// or past the head), or one below the retention floor (pruning deletes a prefix of ids and records where it ended).
     /// </summary>
-    private async Task<bool> IsOlderThanRetentionAsync(long afterEventId, long head, CancellationToken cancellationToken)
+    private async Task<bool> IsOlderThanRetentionAsync(long afterEventId, string? epoch, long head, CancellationToken cancellationToken)
     {
-        if (afterEventId > head)
+        if (afterEventId > head || (epoch is not null && _follower.Epoch is { } current && epoch != current))
         {
             // A position this log never had (another database, or one restored from an older backup).
             return true;
@@ -185,8 +190,8 @@ internal sealed partial class EventSubscriptions
         }
 
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var oldest = await db.Events.MinAsync(e => (long?)e.Id, cancellationToken);
-        return oldest is null || oldest > afterEventId + 1;
+        var floor = await db.Database.SqlQuery<long>($"SELECT retention_floor AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken);
+        return afterEventId < floor;
     }
 
     private async Task ReplayAsync(ConnectionEventStream stream, EventSubscription subscription, long afterEventId, long head, CancellationToken cancellationToken)

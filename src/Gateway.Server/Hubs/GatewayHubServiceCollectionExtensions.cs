@@ -1,5 +1,4 @@
 using Gateway.Contracts;
-using Gateway.Server.Api;
 using Gateway.Server.Sessions;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
@@ -10,32 +9,13 @@ namespace Gateway.Server.Hubs;
 
 public static class GatewayHubServiceCollectionExtensions
 {
-    /// <summary>The hub (JSON and MessagePack), session tracking, limits, heartbeats and session upkeep.</summary>
-    public static WebApplicationBuilder AddGatewaySessions(this WebApplicationBuilder builder)
+    /// <summary>
+    /// SignalR and the gateway's hub: JSON and MessagePack, message and invocation limits, the hub filter that codes
+    /// every error, the protocol resolver and lifetime manager decorators. Sessions come from <c>AddGatewaySessions</c>.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayHub(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SessionLifetimeOptions>, SessionLifetimeOptionsValidator>();
-        services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LimitOptions>, LimitOptionsValidator>();
-        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
-        services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>((host, node) => host.ShutdownTimeout = node.Value.ShutdownTimeout);
-
-        services.AddSingleton<RealtimeStats>();
-        services.AddSingleton<LiveConnections>();
-        services.AddSingleton<RefusedConnections>();
-        services.AddSingleton<SessionEvents>();
-        services.AddSingleton<SessionManager>();
-        services.AddSingleton<SessionAdministration>();
-
-        // Hosted services start in this order and stop in reverse: the writer outlives everything that writes through it.
-        services.AddSingleton<SessionWriter>();
-        services.AddHostedService(provider => provider.GetRequiredService<SessionWriter>());
-        services.AddHostedService<NodeSessionLifecycle>();
-        services.AddSingleton<SessionMaintenance>();
-        services.AddHostedService(provider => provider.GetRequiredService<SessionMaintenance>());
-
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<GatewayHubFilter>();
 
@@ -99,7 +79,8 @@ public static class GatewayHubServiceCollectionExtensions
             maxMessageBytes));
     }
 
-    public static WebApplication MapGatewaySessions(this WebApplication app)
+    /// <summary>The hub on every transport.</summary>
+    public static WebApplication MapGatewayHub(this WebApplication app)
     {
         app.MapHub<GatewayHub>(GatewayRoutes.Hub, options =>
         {
@@ -107,9 +88,6 @@ public static class GatewayHubServiceCollectionExtensions
             // A connection whose token expires is closed (SignalR checks on each transport read).
             options.CloseOnAuthenticationExpiration = true;
         });
-        app.MapSessionsApi();
-        app.MapRealtimeStatsApi();
-        app.MapSchemaApi();
         return app;
     }
 }

@@ -21,6 +21,9 @@ internal static class CloseReasons
     /// </summary>
     public const string FellBehind = "fell_behind";
 
+    /// <summary>The node holding the session was lost (its registry row went unbeaten), and a live peer closed it.</summary>
+    public const string NodeLost = HubErrorCodes.NodeLost;
+
     public const string Stale = HubErrorCodes.Stale;
     public const string DisconnectedByAdmin = HubErrorCodes.DisconnectedByAdmin;
     public const string TooManyConnections = HubErrorCodes.TooManyConnections;

@@ -1,4 +1,3 @@
-using Gateway.Data.Conversion;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Server.Sessions;
@@ -12,6 +11,7 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
 {
     private readonly SessionWriter _writer;
     private readonly SessionManager _sessions;
+    private readonly SessionEvents _events;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _time;
     private readonly ILogger<NodeSessionLifecycle> _logger;
@@ -21,8 +21,9 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
     private Task? _stop;
 
     public NodeSessionLifecycle(
-        SessionWriter writer, SessionManager sessions, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NodeSessionLifecycle> logger)
+        SessionWriter writer, SessionManager sessions, SessionEvents events, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NodeSessionLifecycle> logger)
     {
+        _events = events;
         _writer = writer;
         _sessions = sessions;
         _lifetime = lifetime;
@@ -32,7 +33,7 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var closed = await CloseNodeSessionsAsync(CloseReasons.NodeRestarted, cancellationToken);
+        var closed = await CloseNodeSessionsAsync(CloseReasons.NodeRestarted, cancellationToken, announce: true);
         if (closed > 0)
         {
             LogLeftoversClosed(closed, _sessions.NodeId);
@@ -75,26 +76,21 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
         }
     }
 
-    private Task<int> CloseNodeSessionsAsync(string reason, CancellationToken cancellationToken) =>
-        _writer.ExecuteAsync(
-            async (connection, transaction, token) =>
-            {
-                var now = UtcDateTimeConverter.Format(_time.GetUtcNow().UtcDateTime);
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText =
-                    $"""
-                    UPDATE sessions
-                    SET is_active = 0, updated_at = $now,
-                        metadata = json_set(metadata, '$.closeReason', $reason, '$.closedAt', $now)
-                    WHERE is_active = 1 AND json_valid(metadata) AND json_extract(metadata, '{SessionMetadata.NodeIdPath}') = $node
-                    """;
-                command.Parameters.AddWithValue("$now", now);
-                command.Parameters.AddWithValue("$reason", reason);
-                command.Parameters.AddWithValue("$node", _sessions.NodeId);
-                return await command.ExecuteNonQueryAsync(token);
-            },
+    private async Task<int> CloseNodeSessionsAsync(string reason, CancellationToken cancellationToken, bool announce = false)
+    {
+        var closed = await _writer.ExecuteAsync(
+            (connection, transaction, token) => SessionSql.CloseNodeAsync(connection, transaction, _sessions.NodeId, reason, _time.GetUtcNow().UtcDateTime, token),
             cancellationToken);
+        if (announce)
+        {
+            foreach (var session in closed)
+            {
+                await _events.ClosedAsync(session);
+            }
+        }
+
+        return closed.Count;
+    }
 
     [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Closed {Count} sessions left active by an earlier run of node {NodeId}")]
     private partial void LogLeftoversClosed(int count, string nodeId);

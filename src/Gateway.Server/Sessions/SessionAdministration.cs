@@ -2,6 +2,7 @@ using Gateway.Contracts;
 using Gateway.Data;
 using Gateway.Data.Conversion;
 using Gateway.Data.Entities;
+using Gateway.Server.Cluster;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Server.Sessions;
@@ -26,6 +27,7 @@ internal sealed partial class SessionAdministration
     private readonly SessionEvents _events;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionAdministration> _logger;
+    private readonly NodeRegistry _registry;
 
     public SessionAdministration(
         IDbContextFactory<GatewayDbContext> contexts,
@@ -33,8 +35,10 @@ internal sealed partial class SessionAdministration
         SessionWriter writer,
         SessionEvents events,
         TimeProvider time,
+        NodeRegistry registry,
         ILogger<SessionAdministration> logger)
     {
+        _registry = registry;
         _contexts = contexts;
         _sessions = sessions;
         _writer = writer;
@@ -101,7 +105,8 @@ internal sealed partial class SessionAdministration
 
     /// <summary>
     /// Closes a session: the live connection (here) is told why and aborted; the row is marked inactive with the
-    /// reason. A session active in the database but open on another node is marked inactive there too.
+    /// reason. A session open on another live node is closed by that node, signalled through the database; one whose
+    /// node is gone has only its row closed.
     /// </summary>
     public async Task<DisconnectResult> DisconnectAsync(string sessionId, string? reason, CancellationToken cancellationToken)
     {
@@ -127,11 +132,52 @@ internal sealed partial class SessionAdministration
             return DisconnectResult.AlreadyInactive;
         }
 
+        if (await CloseOnHolderAsync(session, reason, cancellationToken))
+        {
+            LogDisconnected(sessionId, live: true);
+            return DisconnectResult.Disconnected;
+        }
+
         await _writer.CloseAsync(sessionId, CloseReasons.DisconnectedByAdmin, cancellationToken, reason);
         LogDisconnected(sessionId, live: false);
         await _events.ClosedAsync(session with { IsActive = false, UpdatedAt = _time.GetUtcNow().UtcDateTime });
         return DisconnectResult.Disconnected;
     }
+
+    /// <summary>
+    /// A session held by another live node: that node is signalled to close it (its client gets the notice), and
+    /// this waits until the row says closed. False: no live node holds it, or the holder did not close it in time
+    /// (the caller then closes the row; the holder still aborts the connection when it reads the signal).
+    /// </summary>
+    private async Task<bool> CloseOnHolderAsync(SessionInfo session, string reason, CancellationToken cancellationToken)
+    {
+        if (SessionMetadata.NodeOf(session.Metadata) is not { } holder || holder == _sessions.NodeId
+            || await _registry.FindAsync(holder, cancellationToken) is not { } node || !_registry.IsLive(node))
+        {
+            return false;
+        }
+
+        var payload = System.Text.Json.JsonSerializer.Serialize(new ClusterSignals.DisconnectRequest(session.Id, reason), ClusterSignals.PayloadOptions);
+        await _writer.ExecuteAsync(
+            (connection, transaction, token) => ClusterSignals.InsertAsync(
+                connection, transaction, ClusterSignals.SessionDisconnect, _sessions.NodeId, holder, payload, _time.GetUtcNow().UtcDateTime, token),
+            cancellationToken);
+        var deadline = _time.GetUtcNow() + RemoteCloseTimeout;
+        while (_time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken);
+            if (await GetAsync(session.Id, cancellationToken) is not { IsActive: true })
+            {
+                return true;
+            }
+        }
+
+        LogHolderSilent(session.Id, holder, RemoteCloseTimeout.TotalSeconds);
+        return false;
+    }
+
+    /// <summary>How long an admin's disconnect waits for the node holding the session.</summary>
+    private static readonly TimeSpan RemoteCloseTimeout = TimeSpan.FromSeconds(3);
 
     private static SessionInfo ToInfo(GatewaySession row) => new(
         row.Id,
@@ -143,6 +189,10 @@ internal sealed partial class SessionAdministration
         row.CreatedAt,
         row.UpdatedAt,
         row.LastHeartbeat);
+
+    [LoggerMessage(EventId = 3502, Level = LogLevel.Warning,
+        Message = "Session {SessionId}: node {NodeId} holding it did not close it within {Seconds} s; its row is closed here")]
+    private partial void LogHolderSilent(string sessionId, string nodeId, double seconds);
 
     [LoggerMessage(EventId = 3501, Level = LogLevel.Information, Message = "Session {SessionId} disconnected by an admin (connected here: {Live})")]
     private partial void LogDisconnected(string sessionId, bool live);

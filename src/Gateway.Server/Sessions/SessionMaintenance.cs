@@ -85,17 +85,9 @@ internal sealed partial class SessionMaintenance : BackgroundService
                 var closed = new List<SessionInfo>();
                 await using var update = connection.CreateCommand();
                 update.Transaction = transaction;
-                update.CommandText =
-                    """
-                    UPDATE sessions
-                    SET is_active = 0, updated_at = $now,
-                        metadata = json_set(CASE WHEN json_valid(metadata) THEN metadata ELSE '{}' END, '$.closeReason', $reason, '$.closedAt', $now)
-                    WHERE id = $id AND is_active = 1
-                    RETURNING id, client_id, user_id, connection_type, metadata, created_at, last_heartbeat
-                    """;
+                update.CommandText = $"UPDATE sessions SET {SessionSql.CloseSet} WHERE id = $id AND is_active = 1 {SessionSql.Returning}";
                 var id = update.Parameters.Add("$id", SqliteType.Text);
-                update.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
-                update.Parameters.AddWithValue("$reason", CloseReasons.Stale);
+                SessionSql.AddClose(update, CloseReasons.Stale, message: null, now);
                 foreach (var candidate in candidates)
                 {
                     // A heartbeat received here but not yet flushed keeps the session alive.
@@ -108,16 +100,7 @@ internal sealed partial class SessionMaintenance : BackgroundService
                     await using var reader = await update.ExecuteReaderAsync(token);
                     if (await reader.ReadAsync(token))
                     {
-                        closed.Add(new SessionInfo(
-                            reader.GetString(0),
-                            reader.GetString(1),
-                            reader.IsDBNull(2) ? null : reader.GetString(2),
-                            reader.GetString(3),
-                            IsActive: false,
-                            reader.IsDBNull(4) ? null : reader.GetString(4),
-                            UtcDateTimeConverter.Parse(reader.GetString(5)),
-                            now,
-                            UtcDateTimeConverter.Parse(reader.GetString(6))));
+                        closed.Add(SessionSql.ReadClosed(reader, now));
                     }
                 }
 
@@ -163,6 +146,10 @@ internal sealed partial class SessionMaintenance : BackgroundService
             total += deleted;
         }
         while (deleted == PruneChunk);
+
+        await _writer.ExecuteAsync(
+            (connection, transaction, token) => Cluster.ClusterSignals.PruneAsync(connection, transaction, _time.GetUtcNow().UtcDateTime, token),
+            cancellationToken);
 
         if (total > 0)
         {

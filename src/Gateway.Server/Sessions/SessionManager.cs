@@ -92,28 +92,31 @@ internal sealed partial class SessionManager : IDisposable
             throw new HubException($"{HubErrorCodes.ServerShutdown}: this gateway node is shutting down; reconnect");
         }
 
+        var row = new SessionRow(sessionId, clientId, userId, connectionType, IsActive: true, metadata.ToJson(), now, _limits.MaxConnectionsPerUser);
         if (_live.TryAdmit(userKey) is { } refusal)
         {
-            if (_refusals.TryRecord(userKey, out var unrecorded))
-            {
-                var refused = metadata with { CloseReason = CloseReasons.TooManyConnections, UnrecordedRefusals = unrecorded };
-                await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: false, refused.ToJson(), now), cancellationToken);
-                LogRefused(sessionId, userKey, refusal, unrecorded);
-            }
-
-            throw new HubException($"{HubErrorCodes.TooManyConnections}: {refusal}");
+            throw await RefusalAsync(row, metadata, userKey, refusal, cancellationToken);
         }
 
+        bool admitted;
         try
         {
             // Not cancelled by the client going away: once queued, the row is committed with its batch, so this must
             // wait for it and register the connection, or nothing would close the row when the connection ends.
-            await _writer.OpenAsync(new SessionRow(sessionId, clientId, userId, connectionType, IsActive: true, metadata.ToJson(), now), CancellationToken.None);
+            // The per-user limit counts the user's sessions on every live node, checked in the insert's transaction.
+            admitted = await _writer.OpenAsync(row, CancellationToken.None);
         }
         catch
         {
             _live.Release(userKey);
             throw;
+        }
+
+        if (!admitted)
+        {
+            _live.Release(userKey);
+            throw await RefusalAsync(
+                row, metadata, userKey, $"user '{userKey}' already has {_limits.MaxConnectionsPerUser} connections on the gateway's nodes, the limit per user", cancellationToken);
         }
 
         var connection = new LiveConnection
@@ -145,6 +148,19 @@ internal sealed partial class SessionManager : IDisposable
         LogOpened(sessionId, clientId, userKey, connectionType, protocol);
         await _events.OpenedAsync(Describe(connection, isActive: true, now));
         return connection;
+    }
+
+    /// <summary>Records the refusal (at most once per user per interval, as an inactive row); returns the client's error.</summary>
+    private async Task<HubException> RefusalAsync(SessionRow row, SessionMetadata metadata, string userKey, string refusal, CancellationToken cancellationToken)
+    {
+        if (_refusals.TryRecord(userKey, out var unrecorded))
+        {
+            var refused = metadata with { CloseReason = CloseReasons.TooManyConnections, UnrecordedRefusals = unrecorded };
+            await _writer.OpenAsync(row with { IsActive = false, Metadata = refused.ToJson(), MaxUserSessions = null }, cancellationToken);
+            LogRefused(row.Id, userKey, refusal, unrecorded);
+        }
+
+        return new HubException($"{HubErrorCodes.TooManyConnections}: {refusal}");
     }
 
     /// <summary>Closes the session of a connection that ended, whoever ended it.</summary>
@@ -241,6 +257,13 @@ internal sealed partial class SessionManager : IDisposable
             await Task.Delay(_options.CloseGrace, _time);
         }
     }
+
+    /// <summary>Tells every open connection why it is closed and that it should reconnect, then aborts it.</summary>
+    public Task ReconnectAllAsync(string code, string message) =>
+        Task.WhenAll(_live.All
+            .Where(connection => connection.TrySetCloseReason(code))
+            .Select(connection => NotifyAndAbortAsync(connection, new ConnectionClosing(code, message, Reconnect: true)))
+            .ToList());
 
     public bool IsLive(string sessionId) => _live.Find(sessionId) is not null;
 

@@ -22,4 +22,26 @@ internal sealed record SessionMetadata(
     public const string NodeIdPath = "$.nodeId";
 
     public string ToJson() => JsonSerializer.Serialize(this);
+
+    /// <summary>The node a session's metadata names, or null (no metadata, another writer's, or invalid JSON).</summary>
+    public static string? NodeOf(string? metadata)
+    {
+        if (string.IsNullOrEmpty(metadata))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(metadata);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("nodeId", out var node) && node.ValueKind == JsonValueKind.String
+                    ? node.GetString()
+                    : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

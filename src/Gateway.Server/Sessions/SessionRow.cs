@@ -1,6 +1,7 @@
 namespace Gateway.Server.Sessions;
 
 /// <summary>A new session as the writer inserts it.</summary>
+/// <param name="MaxUserSessions">Refuse the insert when the user has this many active sessions on the live nodes; null: no check.</param>
 internal sealed record SessionRow(
     string Id,
     string ClientId,
@@ -8,4 +9,5 @@ internal sealed record SessionRow(
     string ConnectionType,
     bool IsActive,
     string Metadata,
-    DateTime At);
+    DateTime At,
+    int? MaxUserSessions = null);

@@ -32,6 +32,7 @@ internal sealed partial class SessionWriter : BackgroundService
     private ConcurrentDictionary<string, DateTime> _heartbeats = new(StringComparer.Ordinal);
 
     private readonly StorageHealth _storage;
+    private readonly NodeOptions _node;
 
     public SessionWriter(
         DatabaseLocation database,
@@ -40,8 +41,10 @@ internal sealed partial class SessionWriter : BackgroundService
         RealtimeStats stats,
         Metrics.GatewayMetrics metrics,
         StorageHealth storage,
+        IOptions<NodeOptions> node,
         ILogger<SessionWriter> logger)
     {
+        _node = node.Value;
         _storage = storage;
         _metrics = metrics;
         _database = database;
@@ -51,9 +54,16 @@ internal sealed partial class SessionWriter : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>Inserts a session; completes once committed.</summary>
-    public Task OpenAsync(SessionRow row, CancellationToken cancellationToken) =>
-        Enqueue(new Operation.Open(row), cancellationToken);
+    /// <summary>
+    /// Inserts a session; completes once committed. False: not inserted, as the user already has
+    /// <see cref="SessionRow.MaxUserSessions"/> active sessions on the live nodes.
+    /// </summary>
+    public async Task<bool> OpenAsync(SessionRow row, CancellationToken cancellationToken)
+    {
+        var open = new Operation.Open(row, _time.GetUtcNow().UtcDateTime - _node.LostAfter);
+        await Enqueue(open, cancellationToken);
+        return !open.Refused;
+    }
 
     /// <summary>Marks a session inactive with a reason in its metadata; completes once committed.</summary>
     /// <param name="message">Free text kept as <c>closeMessage</c> (an admin's reason); null for none.</param>
@@ -74,6 +84,13 @@ internal sealed partial class SessionWriter : BackgroundService
     {
         var operation = new Operation.Custom<T>(work);
         return EnqueueTyped(operation, cancellationToken);
+    }
+
+    /// <summary>As <see cref="ExecuteAsync{T}"/>, for work that is dropped once the writer has stopped (an announcement while stopping).</summary>
+    public Task TryExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work)
+    {
+        var operation = new Operation.Custom<T>(work);
+        return _queue.Writer.TryWrite(operation) ? operation.Completion : Task.CompletedTask;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -286,6 +303,7 @@ internal sealed partial class SessionWriter : BackgroundService
         private SqliteCommand? _insert;
         private SqliteCommand? _close;
         private SqliteCommand? _heartbeat;
+        private SqliteCommand? _countUser;
 
         public Statements(SqliteConnection connection, SqliteTransaction transaction)
         {
@@ -301,14 +319,16 @@ internal sealed partial class SessionWriter : BackgroundService
             "$id", "$client", "$user", "$type", "$active", "$metadata", "$at");
 
         public SqliteCommand Close => _close ??= Create(
+            $"UPDATE sessions SET {SessionSql.CloseSet} WHERE id = $id AND is_active = 1", "$id", "$reason", "$message", "$now");
+
+        // Active sessions of one user on every live node (the registry's rows beaten within $cutoff), this one's included.
+        public SqliteCommand CountUser => _countUser ??= Create(
             """
-            UPDATE sessions
-            SET is_active = 0, updated_at = $at,
-                metadata = json_set(CASE WHEN json_valid(metadata) THEN metadata ELSE '{}' END,
-                                    '$.closeReason', $reason, '$.closedAt', $at, '$.closeMessage', $message)
-            WHERE id = $id AND is_active = 1
+            SELECT count(*) FROM sessions
+            WHERE is_active = 1 AND user_id IS $user
+              AND CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.nodeId') END IN (SELECT id FROM gateway_nodes WHERE last_seen >= $cutoff)
             """,
-            "$id", "$reason", "$message", "$at");
+            "$user", "$cutoff");
 
         // Setting updated_at here keeps the AFTER UPDATE trigger from running a second UPDATE per row.
         public SqliteCommand Heartbeat => _heartbeat ??= Create(
@@ -320,6 +340,7 @@ internal sealed partial class SessionWriter : BackgroundService
             _insert?.Dispose();
             _close?.Dispose();
             _heartbeat?.Dispose();
+            _countUser?.Dispose();
         }
 
         private SqliteCommand Create(string sql, params string[] parameters)
@@ -349,10 +370,27 @@ internal sealed partial class SessionWriter : BackgroundService
 
         public void Fail(Exception exception) => _done.TrySetException(exception);
 
-        public sealed class Open(SessionRow row) : Operation
+        public sealed class Open(SessionRow row, DateTime? liveSince) : Operation
         {
-            public override Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
+            /// <summary>Not inserted: the user already has <see cref="SessionRow.MaxUserSessions"/> active sessions.</summary>
+            public bool Refused { get; private set; }
+
+            public override async Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
             {
+                Refused = false;
+                if (row.MaxUserSessions is { } max)
+                {
+                    // Inside the write transaction: SQLite's write lock serialises this check across every node.
+                    var count = statements.CountUser;
+                    count.Parameters["$user"].Value = (object?)row.UserId ?? DBNull.Value;
+                    count.Parameters["$cutoff"].Value = UtcDateTimeConverter.Format(liveSince!.Value);
+                    if ((long)(await count.ExecuteScalarAsync(CancellationToken.None))! >= max)
+                    {
+                        Refused = true;
+                        return;
+                    }
+                }
+
                 var insert = statements.Insert;
                 insert.Parameters["$id"].Value = row.Id;
                 insert.Parameters["$client"].Value = row.ClientId;
@@ -361,7 +399,7 @@ internal sealed partial class SessionWriter : BackgroundService
                 insert.Parameters["$active"].Value = row.IsActive ? 1 : 0;
                 insert.Parameters["$metadata"].Value = row.Metadata;
                 insert.Parameters["$at"].Value = UtcDateTimeConverter.Format(row.At);
-                return insert.ExecuteNonQueryAsync(CancellationToken.None);
+                await insert.ExecuteNonQueryAsync(CancellationToken.None);
             }
         }
 
@@ -373,7 +411,7 @@ internal sealed partial class SessionWriter : BackgroundService
                 close.Parameters["$id"].Value = sessionId;
                 close.Parameters["$reason"].Value = reason;
                 close.Parameters["$message"].Value = (object?)message ?? DBNull.Value;
-                close.Parameters["$at"].Value = UtcDateTimeConverter.Format(at);
+                close.Parameters["$now"].Value = UtcDateTimeConverter.Format(at);
                 return close.ExecuteNonQueryAsync(CancellationToken.None);
             }
         }

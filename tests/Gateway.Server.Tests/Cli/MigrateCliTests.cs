@@ -27,7 +27,7 @@ public sealed class MigrateCliTests : IDisposable
         var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("Set", lines[0], StringComparison.Ordinal);
         Assert.Equal(7, lines.Count(l => l.StartsWith("orchestrator", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
-        Assert.Equal(2, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
+        Assert.Equal(3, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
         Assert.Contains("20250115010000  create tasks", result.Output, StringComparison.Ordinal);
         Assert.Contains("20251125000000  create event log", result.Output, StringComparison.Ordinal);
     }
@@ -45,8 +45,8 @@ public sealed class MigrateCliTests : IDisposable
         Assert.Contains("Nothing to apply", second.Output, StringComparison.Ordinal);
         Assert.Equal(7, CountApplied());
         var rows = info.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
-        Assert.Equal(9, rows.Count);
-        Assert.Equal(2, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations WHERE success = 1"));
+        Assert.Equal(10, rows.Count);
+        Assert.Equal(3, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations WHERE success = 1"));
         Assert.All(rows, row => Assert.Matches(@"\sapplied\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[\d.]+ (ms|µs)$", row));
     }
 
@@ -79,7 +79,7 @@ public sealed class MigrateCliTests : IDisposable
 
         var reset = await GatewayWithUrl("migrate", "reset", "--yes");
         Assert.True(reset.ExitCode == 0, reset.ToString());
-        Assert.Contains("0 migrations reverted, 9 applied", reset.Output, StringComparison.Ordinal);
+        Assert.Contains("0 migrations reverted, 10 applied", reset.Output, StringComparison.Ordinal);
         Assert.Equal(7, CountApplied());
     }
 
@@ -88,7 +88,7 @@ public sealed class MigrateCliTests : IDisposable
     {
         var gatewayOnly = await GatewayWithUrl("migrate", "run", "--set", "gateway");
         Assert.True(gatewayOnly.ExitCode == 0, gatewayOnly.ToString());
-        Assert.Equal(2, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
+        Assert.Equal(3, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
         Assert.Equal(1, _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE name = 'gateway_events'"));
         Assert.Equal(0, _database.QueryLong("SELECT COUNT(*) FROM sqlite_master WHERE name = '_sqlx_migrations'"));
 
@@ -97,7 +97,7 @@ public sealed class MigrateCliTests : IDisposable
         Assert.True(revertOrchestrator.ExitCode == 0, revertOrchestrator.ToString());
 
         Assert.Equal(0, CountApplied());
-        Assert.Equal(2, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
+        Assert.Equal(3, _database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations"));
         Assert.Equal(0, _database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 20251125000000"));
     }
 
@@ -232,12 +232,12 @@ public sealed class ExternalOrchestratorMigrateCliTests
         var lines = info.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(10, lines.Count(l => l.StartsWith("orchestrator (external)", StringComparison.Ordinal) && l.Contains(" external ", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.Contains("20250401000000  create checkpoints", StringComparison.Ordinal));
-        Assert.Equal(2, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
+        Assert.Equal(3, lines.Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)));
         Assert.Contains("its own migrator applies it", info.Output, StringComparison.Ordinal);
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains("2 migrations applied.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("3 migrations applied.", run.Output, StringComparison.Ordinal);
         Assert.Contains("only Gateway's own set is changed", run.Error, StringComparison.Ordinal);
-        Assert.Equal(2, after.Output.Split('\n').Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("applied", StringComparison.Ordinal)));
+        Assert.Equal(3, after.Output.Split('\n').Count(l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("applied", StringComparison.Ordinal)));
         Assert.Equal(bookkeeping, owned.Bookkeeping());
         await owned.AssertOrchestratorMigratorAcceptsAsync();
     }

@@ -252,9 +252,14 @@ public sealed class EventStreamTests : IDisposable
         using (var connection = _server.Database.Open())
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "DELETE FROM gateway_events WHERE id <= 3";
+            // Past retention, then pruned as the gateway prunes: the floor is recorded with the deletion.
+            command.CommandText = "UPDATE gateway_events SET created_at = '2000-01-01 00:00:00' WHERE id <= 3";
             command.ExecuteNonQuery();
         }
+
+        var retention = _server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<EventRetention>().Single();
+        Assert.Equal(3, await retention.PruneAsync(CancellationToken.None));
+        Assert.Equal(3, _server.Database.QueryLong("SELECT retention_floor FROM gateway_log"));
 
         await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
         var tooOld = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 1));
@@ -267,6 +272,27 @@ public sealed class EventStreamTests : IDisposable
         Assert.True(fromTheFuture.Reset);
         Assert.Equal(LoggedIds("id > 3"), dashboard.Received.Where(e => e.SubscriptionId == stillThere.SubscriptionId).Select(e => e.Id));
         Assert.DoesNotContain(dashboard.Received, e => e.SubscriptionId == tooOld.SubscriptionId);
+    }
+
+    [Fact]
+    public async Task A_position_from_a_log_with_another_epoch_gets_a_reset_and_the_ack_names_this_logs_epoch()
+    {
+        await ScriptedRunAsync(1);
+        var epoch = _server.Database.QueryString("SELECT epoch FROM gateway_log");
+        await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack: true);
+
+        var live = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
+        var sameLog = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 2, Epoch: epoch));
+        var otherLog = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 2, Epoch: "0123456789abcdef0123456789abcdef"));
+        var unchecked_ = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 2));
+        var invalid = await Assert.ThrowsAsync<HubException>(() => dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 2, Epoch: "")));
+
+        Assert.Matches("^[0-9a-f]{32}$", epoch);
+        Assert.All(new[] { live, sameLog, otherLog, unchecked_ }, ack => Assert.Equal(epoch, ack.Epoch));
+        Assert.Equal((false, true, false), (sameLog.Reset, otherLog.Reset, unchecked_.Reset));
+        Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(invalid.Message));
+        Assert.Contains(": epoch must be", invalid.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(dashboard.Received, e => e.SubscriptionId == otherLog.SubscriptionId && e.Id <= otherLog.HeadEventId);
     }
 
     [Fact]

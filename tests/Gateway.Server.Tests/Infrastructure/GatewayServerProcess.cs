@@ -19,6 +19,8 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
         _process = process;
     }
 
+    private int _disposed;
+
     public Uri BaseAddress { get; private set; } = null!;
 
     public string Output
@@ -80,8 +82,14 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process (SIGKILL) if it still runs; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

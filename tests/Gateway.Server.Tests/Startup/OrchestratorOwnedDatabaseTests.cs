@@ -203,7 +203,7 @@ public sealed class OrchestratorOwnedDatabaseTests
         Assert.Equal(bookkeeping, owned.Bookkeeping());
         Assert.Equal(laterTables, owned.LaterTables());
         Assert.Equal(0, owned.Database.QueryLong("SELECT COUNT(*) FROM _sqlx_migrations WHERE version IN (20251125000000, 20261201000000)"));
-        Assert.Equal(2, owned.Database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations WHERE success = 1"));
+        Assert.Equal(3, owned.Database.QueryLong("SELECT COUNT(*) FROM _gateway_migrations WHERE success = 1"));
         await owned.AssertOrchestratorMigratorAcceptsAsync();
     }
 

@@ -82,7 +82,7 @@ public sealed class ServerStartupTests : IDisposable
         var exitCode = await server.WaitForExitAsync(ExitTimeout);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("9 migrations are pending", server.Output, StringComparison.Ordinal);
+        Assert.Contains("10 migrations are pending", server.Output, StringComparison.Ordinal);
         Assert.Equal(0, CountTables());
     }
 

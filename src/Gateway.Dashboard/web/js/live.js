@@ -33,6 +33,8 @@ export class LiveConnection {
     // byte-identical events, which the gateway serialises once for all of them.
     this.subscriptionId = 'dashboard-all';
     this.lastEventId = null;
+    // The log lastEventId belongs to (the gateway's last ack): a resume into another database's log is answered with a reset.
+    this.epoch = null;
     this.stopped = false;
     this.retryTimer = null;
     this.heartbeatTimer = null;
@@ -105,7 +107,9 @@ export class LiveConnection {
         minPriority: 0,
         afterEventId: this.lastEventId,
         subscriptionId: this.subscriptionId,
+        epoch: this.epoch,
       });
+      this.epoch = ack.epoch ?? this.epoch;
       // A live start or a reset: live from the head the gateway answered with. After a replay the replayed events
       // themselves move the position (they may still be arriving).
       const previous = this.lastEventId;

@@ -1,0 +1,368 @@
+using System.Reflection;
+using Gateway.Contracts;
+using Gateway.Data.Conversion;
+using Gateway.Server.Database;
+using Gateway.Server.Sessions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Server.Cluster;
+
+/// <summary>A row of the node registry.</summary>
+internal sealed record NodeRecord(string Id, string InstanceId, string Version, string? Address, DateTime StartedAt, DateTime LastSeen);
+
+/// <summary>
+/// This node's row in the registry (<c>gateway_nodes</c>): claimed before the server listens (a second live process
+/// with the same <c>Node:Id</c> is refused), beaten every <see cref="NodeOptions.HeartbeatInterval"/>, deleted on a
+/// graceful stop. Each beat also looks for lost peers: a row unbeaten for <see cref="NodeOptions.LostAfter"/> is
+/// deleted and its node's active sessions closed (<c>node_lost</c>) and announced, in one transaction, so exactly one
+/// live peer does it.
+/// </summary>
+/// <remarks>
+/// Times are the nodes' own clocks (as every other timestamp of the schema): nodes sharing a database must agree on
+/// the time within a fraction of <see cref="NodeOptions.LostAfter"/>, which one machine (SQLite) always does.
+/// Registered after the session writer: beats and the final delete go through it, and it stops after this.
+/// </remarks>
+internal sealed partial class NodeRegistry : BackgroundService
+{
+    private static readonly string Version =
+        typeof(NodeRegistry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private readonly DatabaseLocation _database;
+    private readonly SessionWriter _writer;
+    private readonly SessionManager _sessions;
+    private readonly SessionEvents _events;
+    private readonly ClusterSignals _signals;
+    private readonly NodeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IServer _server;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<NodeRegistry> _logger;
+    private volatile bool _claimed;
+    private bool _failing;
+
+    public NodeRegistry(
+        DatabaseLocation database,
+        SessionWriter writer,
+        SessionManager sessions,
+        SessionEvents events,
+        ClusterSignals signals,
+        IOptions<NodeOptions> options,
+        TimeProvider time,
+        IServer server,
+        IHostApplicationLifetime lifetime,
+        ILogger<NodeRegistry> logger)
+    {
+        _database = database;
+        _writer = writer;
+        _sessions = sessions;
+        _events = events;
+        _signals = signals;
+        _options = options.Value;
+        _time = time;
+        _server = server;
+        _lifetime = lifetime;
+        _logger = logger;
+        NodeId = _options.ResolvedId;
+    }
+
+    public string NodeId { get; }
+
+    /// <summary>Distinguishes this process from earlier and later runs of the same node.</summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Takes this node's row before the server listens. A row beaten within <see cref="NodeOptions.LostAfter"/> may be a
+    /// live process or one that was just killed: the registry watches it for a beat and a half, and refuses to start if
+    /// it is still beaten (or was claimed meanwhile). False: do not start; the reason is logged.
+    /// </summary>
+    public async Task<bool> ClaimAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        SqliteBusyTimeout.Apply(connection);
+        var seen = await FindAsync(connection, NodeId, cancellationToken);
+        if (seen is not null && IsLive(seen))
+        {
+            LogWaitingForHolder(NodeId, seen.LastSeen);
+            await Task.Delay(_options.HeartbeatInterval * 1.5 + TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+            var now = await FindAsync(connection, NodeId, cancellationToken);
+            if (now is not null && (now.InstanceId != seen.InstanceId || now.LastSeen != seen.LastSeen))
+            {
+                LogHeld(NodeId, now.Address ?? "an unknown address", now.StartedAt, now.LastSeen, now.Version);
+                return false;
+            }
+
+            seen = now;
+        }
+
+        var at = _time.GetUtcNow().UtcDateTime;
+        await using var command = connection.CreateCommand();
+        // Taken only if the row is still what was looked at: another process claiming it meanwhile wins.
+        command.CommandText = seen is null
+            ? "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $at, $at) ON CONFLICT (id) DO NOTHING"
+            : """
+              UPDATE gateway_nodes SET instance_id = $instance, version = $version, address = $address, started_at = $at, last_seen = $at
+              WHERE id = $id AND instance_id = $seenInstance AND last_seen = $seenAt
+              """;
+        command.Parameters.AddWithValue("$id", NodeId);
+        command.Parameters.AddWithValue("$instance", InstanceId);
+        command.Parameters.AddWithValue("$version", Version);
+        command.Parameters.AddWithValue("$address", string.IsNullOrEmpty(_options.Address) ? DBNull.Value : _options.Address);
+        command.Parameters.AddWithValue("$at", UtcDateTimeConverter.Format(at));
+        if (seen is not null)
+        {
+            command.Parameters.AddWithValue("$seenInstance", seen.InstanceId);
+            command.Parameters.AddWithValue("$seenAt", UtcDateTimeConverter.Format(seen.LastSeen));
+        }
+
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            var holder = await FindAsync(connection, NodeId, cancellationToken);
+            LogHeld(NodeId, holder?.Address ?? "an unknown address", holder?.StartedAt ?? at, holder?.LastSeen ?? at, holder?.Version ?? "unknown");
+            return false;
+        }
+
+        if (seen is not null)
+        {
+            LogTookOver(NodeId, seen.LastSeen);
+        }
+
+        await _signals.InitializeAsync(connection, cancellationToken);
+        _claimed = true;
+        return true;
+    }
+
+    /// <summary>The registry row of a node, read now; null when it has none (stopped, lost, or never registered).</summary>
+    public async Task<NodeRecord?> FindAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await FindAsync(connection, nodeId, cancellationToken);
+    }
+
+    /// <summary>Beaten within <see cref="NodeOptions.LostAfter"/>.</summary>
+    public bool IsLive(NodeRecord node) => node.LastSeen >= _time.GetUtcNow().UtcDateTime - _options.LostAfter;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_claimed)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await BeatAsync(stoppingToken);
+                    _failing = false;
+                }
+                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                {
+                    // Peers declare this node lost if it stays so; readiness reports the database itself.
+                    if (!_failing)
+                    {
+                        _failing = true;
+                        LogBeatFailed(exception);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!_claimed)
+        {
+            return;
+        }
+
+        try
+        {
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
+            await _writer.ExecuteAsync(
+                async (connection, transaction, token) =>
+                {
+                    await using var delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText = "DELETE FROM gateway_nodes WHERE id = $id AND instance_id = $instance";
+                    delete.Parameters.AddWithValue("$id", NodeId);
+                    delete.Parameters.AddWithValue("$instance", InstanceId);
+                    return await delete.ExecuteNonQueryAsync(token);
+                },
+                budget.Token);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SqliteException or InvalidOperationException)
+        {
+            // The row stays until it ages past Node:LostAfterSeconds; the next start of this node takes it over.
+            LogReleaseFailed(exception, NodeId);
+        }
+    }
+
+    /// <summary>One beat: this node's row, then the lost peers. Internal for tests that beat on demand.</summary>
+    internal async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var address = string.IsNullOrEmpty(_options.Address)
+            ? _server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            : _options.Address;
+        var beat = await _writer.ExecuteAsync(
+            async (connection, transaction, token) =>
+            {
+                var own = await BeatOwnAsync(connection, transaction, now, address, token);
+                var lost = new List<(NodeRecord Node, List<SessionInfo> Sessions)>();
+                foreach (var peer in await LostPeersAsync(connection, transaction, now - _options.LostAfter, token))
+                {
+                    await using var delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText = "DELETE FROM gateway_nodes WHERE id = $id AND last_seen = $seen";
+                    delete.Parameters.AddWithValue("$id", peer.Id);
+                    delete.Parameters.AddWithValue("$seen", UtcDateTimeConverter.Format(peer.LastSeen));
+                    if (await delete.ExecuteNonQueryAsync(token) == 1)
+                    {
+                        lost.Add((peer, await SessionSql.CloseNodeAsync(connection, transaction, peer.Id, CloseReasons.NodeLost, now, token)));
+                    }
+                }
+
+                return (own, lost);
+            },
+            cancellationToken);
+
+        foreach (var (node, sessions) in beat.lost)
+        {
+            LogPeerLost(node.Id, node.LastSeen, sessions.Count);
+            foreach (var session in sessions)
+            {
+                await _events.ClosedAsync(session);
+            }
+        }
+
+        switch (beat.own)
+        {
+            case OwnBeat.TakenOver:
+                LogTakenOver(NodeId);
+                _lifetime.StopApplication();
+                break;
+            case OwnBeat.Reregistered:
+                // Peers closed this node's sessions: its clients reconnect and get fresh ones.
+                LogDeclaredLost(NodeId);
+                await _sessions.ReconnectAllAsync(HubErrorCodes.NodeLost, "this gateway node lost its place in the cluster; reconnect");
+                break;
+        }
+    }
+
+    private async Task<OwnBeat> BeatOwnAsync(SqliteConnection connection, SqliteTransaction transaction, DateTime now, string? address, CancellationToken token)
+    {
+        await using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE gateway_nodes SET last_seen = $now, address = COALESCE($address, address) WHERE id = $id AND instance_id = $instance";
+            update.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
+            update.Parameters.AddWithValue("$address", (object?)address ?? DBNull.Value);
+            update.Parameters.AddWithValue("$id", NodeId);
+            update.Parameters.AddWithValue("$instance", InstanceId);
+            if (await update.ExecuteNonQueryAsync(token) == 1)
+            {
+                return OwnBeat.Beaten;
+            }
+        }
+
+        if (await FindAsync(connection, NodeId, token, transaction) is not null)
+        {
+            return OwnBeat.TakenOver;
+        }
+
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $now, $now)";
+        insert.Parameters.AddWithValue("$id", NodeId);
+        insert.Parameters.AddWithValue("$instance", InstanceId);
+        insert.Parameters.AddWithValue("$version", Version);
+        insert.Parameters.AddWithValue("$address", (object?)address ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
+        await insert.ExecuteNonQueryAsync(token);
+        return OwnBeat.Reregistered;
+    }
+
+    private async Task<List<NodeRecord>> LostPeersAsync(SqliteConnection connection, SqliteTransaction transaction, DateTime cutoff, CancellationToken token)
+    {
+        await using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = $"SELECT {Columns} FROM gateway_nodes WHERE id <> $id AND last_seen < $cutoff";
+        select.Parameters.AddWithValue("$id", NodeId);
+        select.Parameters.AddWithValue("$cutoff", UtcDateTimeConverter.Format(cutoff));
+        return await ReadAllAsync(select, token);
+    }
+
+    private const string Columns = "id, instance_id, version, address, started_at, last_seen";
+
+    private static async Task<NodeRecord?> FindAsync(SqliteConnection connection, string nodeId, CancellationToken token, SqliteTransaction? transaction = null)
+    {
+        await using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = $"SELECT {Columns} FROM gateway_nodes WHERE id = $id";
+        select.Parameters.AddWithValue("$id", nodeId);
+        return (await ReadAllAsync(select, token)).FirstOrDefault();
+    }
+
+    private static async Task<List<NodeRecord>> ReadAllAsync(SqliteCommand select, CancellationToken token)
+    {
+        var nodes = new List<NodeRecord>();
+        await using var reader = await select.ExecuteReaderAsync(token);
+        while (await reader.ReadAsync(token))
+        {
+            nodes.Add(new NodeRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                UtcDateTimeConverter.Parse(reader.GetString(4)),
+                UtcDateTimeConverter.Parse(reader.GetString(5))));
+        }
+
+        return nodes;
+    }
+
+    private enum OwnBeat
+    {
+        Beaten,
+        TakenOver,
+        Reregistered,
+    }
+
+    [LoggerMessage(EventId = 3601, Level = LogLevel.Critical,
+        Message = "Refusing to start: node id {NodeId} is held by a live process at {Address}, started {StartedAt:o}, last seen {LastSeen:o}, version {Version}. "
+            + "Give this process another Node:Id, or stop the other one")]
+    private partial void LogHeld(string nodeId, string address, DateTime startedAt, DateTime lastSeen, string version);
+
+    [LoggerMessage(EventId = 3602, Level = LogLevel.Information, Message = "Node id {NodeId} was seen {LastSeen:o}; watching it for a beat before taking it over")]
+    private partial void LogWaitingForHolder(string nodeId, DateTime lastSeen);
+
+    [LoggerMessage(EventId = 3603, Level = LogLevel.Warning, Message = "Node {NodeId} took over its registry row from an earlier run (last seen {LastSeen:o})")]
+    private partial void LogTookOver(string nodeId, DateTime lastSeen);
+
+    [LoggerMessage(EventId = 3604, Level = LogLevel.Warning, Message = "Node {NodeId} lost: last seen {LastSeen:o}; closed its {Count} active sessions")]
+    private partial void LogPeerLost(string nodeId, DateTime lastSeen, int count);
+
+    [LoggerMessage(EventId = 3605, Level = LogLevel.Critical, Message = "Node {NodeId}: another process took over this node's registry row; stopping")]
+    private partial void LogTakenOver(string nodeId);
+
+    [LoggerMessage(EventId = 3606, Level = LogLevel.Error, Message = "Node {NodeId} was declared lost by a peer (its beats stopped); registered again, its clients reconnect")]
+    private partial void LogDeclaredLost(string nodeId);
+
+    [LoggerMessage(EventId = 3607, Level = LogLevel.Warning, Message = "Beating the node registry failed; trying again")]
+    private partial void LogBeatFailed(Exception exception);
+
+    [LoggerMessage(EventId = 3608, Level = LogLevel.Warning, Message = "Node {NodeId} could not delete its registry row while stopping; it ages out")]
+    private partial void LogReleaseFailed(Exception exception, string nodeId);
+}
