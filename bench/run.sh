@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One command: builds Release, starts Gateway and the baselines, runs scenarios a-d, prints the table and writes
-# bench/results/latest.json. Options: --quick (a smoke run of about a minute), --scenarios abcd, --connections N,
+# One command: builds Release, starts Gateway and the baselines, runs scenarios a-e, prints the table and writes
+# bench/results/latest.json. Options: --quick (a smoke run of about a minute), --scenarios abcde, --connections N,
 # --subscribers N, --rates 10,25,..., --out FILE. Exit code 0 when every target is met, 3 when one is missed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -22,7 +22,7 @@ internal sealed class BenchOptions
 
     public bool Quick { get; init; }
 
-    public string Scenarios { get; init; } = "abcd";
+    public string Scenarios { get; init; } = "abcde";
 
     /// <summary>Connections of scenarios b and c.</summary>
     public int Connections { get; init; }
@@ -51,6 +51,9 @@ internal sealed class BenchOptions
     public int WriteRounds { get; init; }
 
     public int WriteConcurrency { get; init; } = 32;
+
+    /// <summary>Scenario e's paced rate for the delivery latency across nodes, changes per second (the aim: 500).</summary>
+    public int ClusterRate { get; init; } = 500;
 
     public int ConnectsInFlight { get; init; } = 64;
 
@@ -81,7 +84,8 @@ internal sealed class BenchOptions
             OutputPath = Value("--out") ?? Path.Combine(repo, "bench", "results", "latest.json"),
             ServerCpus = Value("--server-cpus"),
             Quick = quick,
-            Scenarios = Value("--scenarios") ?? "abcd",
+            Scenarios = Value("--scenarios") ?? "abcde",
+            ClusterRate = Number("--cluster-rate") ?? 500,
             Connections = Number("--connections") ?? (quick ? 500 : 5000),
             Subscribers = Number("--subscribers") ?? (quick ? 200 : 1000),
             Rates = Value("--rates")?.Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray()

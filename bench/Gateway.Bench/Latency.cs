@@ -52,6 +52,18 @@ internal sealed class Latency
         }
     }
 
+    /// <summary>Adds what <paramref name="other"/> recorded.</summary>
+    public void Add(Latency other)
+    {
+        lock (other._gate)
+        {
+            lock (_gate)
+            {
+                _histogram.Add(other._histogram);
+            }
+        }
+    }
+
     public LatencySummary Summary() => new(Count, Milliseconds(50), Milliseconds(99), Milliseconds(99.9), MaxMilliseconds);
 }
 

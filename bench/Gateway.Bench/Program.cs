@@ -49,6 +49,13 @@ if (options.Scenarios.Contains('d', StringComparison.Ordinal))
     (results.GatewayWrites, results.RawWrites) = await WriteScenario.RunInterleavedAsync(options, gateway);
 }
 
+if (options.Scenarios.Contains('e', StringComparison.Ordinal))
+{
+    Console.Error.WriteLine(
+        $"scenario e: nodes on one file; write ceiling with 1, 2, 3 nodes ({options.WriteConcurrency} changes in flight, {options.WriteSeconds} s each), then delivery at {options.ClusterRate} changes/s");
+    results.Cluster = await ClusterScenario.RunAsync(options, token);
+}
+
 results.Seconds = clock.Elapsed.TotalSeconds;
 var report = Report.Build(results);
 Console.WriteLine(report.Table);

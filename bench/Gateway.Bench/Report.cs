@@ -32,6 +32,8 @@ internal sealed class BenchResults
 
     public WriteResult? RawWrites { get; set; }
 
+    public ClusterResult? Cluster { get; set; }
+
     public List<Verdict> Verdicts { get; } = [];
 }
 
@@ -81,6 +83,11 @@ internal static class Report
             results.Verdicts.Add(Check("d", "Gateway changes/s >= 0.3 x C's", "changes/s", writes.ChangesPerSecond, raw.ChangesPerSecond, r => r >= 0.3));
         }
 
+        if (results.Cluster is { } cluster)
+        {
+            Cluster(results, cluster, table);
+        }
+
         table.AppendLine();
         table.AppendLine("targets");
         foreach (var verdict in results.Verdicts)
@@ -90,6 +97,23 @@ internal static class Report
         }
 
         return (table.ToString(), JsonSerializer.Serialize(results, Json), results.Verdicts.All(v => v.Met));
+    }
+
+    private static void Cluster(BenchResults results, ClusterResult cluster, StringBuilder table)
+    {
+        table.AppendLine();
+        table.AppendLine("e. nodes on one SQLite file (all on the server core): write ceiling by node count, closed loop as in d; delivery from the event's time to receipt");
+        Row(table, "figure", "value", "baseline", "ratio");
+        for (var n = 1; n < cluster.ChangesPerSecond.Length; n++)
+        {
+            Row(table, Invariant($"changes/s, {n + 1} nodes / 1"), F(cluster.ChangesPerSecond[n], "0"), F(cluster.ChangesPerSecond[0], "0"), R(cluster.ChangesPerSecond[n], cluster.ChangesPerSecond[0]));
+        }
+
+        Row(table, Invariant($"p50 ms at {cluster.Rate}/s, other / same node"), F(cluster.Remote.P50, "0.0"), F(cluster.Local.P50, "0.0"), R(cluster.Remote.P50, cluster.Local.P50));
+        Row(table, Invariant($"p99 ms at {cluster.Rate}/s, other / same node"), F(cluster.Remote.P99, "0.0"), F(cluster.Local.P99, "0.0"), R(cluster.Remote.P99, cluster.Local.P99));
+        // Every subscriber gets every event: the other two nodes together receive twice what the committing node does.
+        Row(table, "events received, other / same node", F(cluster.Remote.Count, "0"), F(cluster.Local.Count, "0"), R(cluster.Remote.Count, 2.0 * cluster.Local.Count));
+        results.Verdicts.Add(new Verdict("e", Invariant($"delivery to another node p99 < 100 ms at {cluster.Rate} changes/s"), "ms", cluster.Remote.P99, cluster.Local.P99, cluster.Remote.P99 / cluster.Local.P99, cluster.Remote.P99 < 100));
     }
 
     private static void Fanout(BenchResults results, List<FanoutStep> steps, StringBuilder table)

@@ -36,15 +36,21 @@ internal sealed class HubTarget : IAsyncDisposable
 
     public bool IsGateway => DatabasePath is not null;
 
-    public static async Task<HubTarget> StartGatewayAsync(BenchOptions options, string label, string token)
+    /// <param name="dataDirectory">A data folder shared with other nodes (scenario e); null: the node's own.</param>
+    public static async Task<HubTarget> StartGatewayAsync(BenchOptions options, string label, string token, string? dataDirectory = null)
     {
         var dir = Path.Combine(options.WorkDir, label);
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var environment = GatewayEnvironment(options, dir);
+        if (dataDirectory is not null)
+        {
+            environment["Database__DataDirectory"] = dataDirectory;
+        }
+
         environment["Urls"] = url.ToString();
         environment["Node__Id"] = "bench-" + label;
         var server = await ServerProcess.StartAsync(options, label, options.GatewayDll, [], environment, url, dir);
-        return new HubTarget("Gateway", server, token, Path.Combine(dir, "data", "gateway.db"));
+        return new HubTarget("Gateway", server, token, Path.Combine(dataDirectory ?? Path.Combine(dir, "data"), "gateway.db"));
     }
 
     public static async Task<HubTarget> StartBareHubAsync(BenchOptions options, string label)

@@ -114,7 +114,7 @@ internal static class WriteScenario
     }
 
     /// <summary>Each driver toggles its own task running/paused in a closed loop until the time is up.</summary>
-    private static async Task<(long Changes, long Errors)> DriveAsync(HubConnection[] drivers, string[] tasks, bool[] running, TimeSpan duration, Latency latency)
+    internal static async Task<(long Changes, long Errors)> DriveAsync(HubConnection[] drivers, string[] tasks, bool[] running, TimeSpan duration, Latency latency)
     {
         var changes = 0L;
         var errors = 0L;
