@@ -17,11 +17,13 @@ internal sealed class ChangeScope
     };
 
     private readonly List<EventLogEntry> _events = [];
+    private readonly IEventLog _log;
 
-    public ChangeScope(GatewayDbContext db, DateTime now)
+    public ChangeScope(GatewayDbContext db, DateTime now, IEventLog log)
     {
         Db = db;
         Now = now;
+        _log = log;
     }
 
     public GatewayDbContext Db { get; }
@@ -45,6 +47,6 @@ internal sealed class ChangeScope
             CreatedAt = Now,
         };
         _events.Add(entry);
-        Db.Events.Add(entry);
+        _log.Append(Db, entry);
     }
 }

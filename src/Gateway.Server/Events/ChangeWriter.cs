@@ -40,6 +40,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     private readonly Channel<PendingChange> _queue = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<GatewayDbContext> _contexts;
+    private readonly IEventLog _log;
     private readonly EventLogFollower _follower;
     private readonly TimeProvider _time;
     private readonly ILogger<ChangeWriter> _logger;
@@ -61,6 +62,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     public ChangeWriter(
         IDbContextFactory<GatewayDbContext> contexts,
+        IEventLog log,
         EventLogFollower follower,
         TimeProvider time,
         Metrics.GatewayMetrics metrics,
@@ -72,6 +74,7 @@ internal sealed partial class ChangeWriter : BackgroundService
         _loggerFactory = loggerFactory;
         _metrics = metrics;
         _contexts = contexts;
+        _log = log;
         _follower = follower;
         _time = time;
         _logger = logger;
@@ -110,12 +113,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using (var db = await _contexts.CreateDbContextAsync(cancellationToken))
-        {
-            _follower.Initialize(
-                await db.Events.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0,
-                await db.Database.SqlQuery<string>($"SELECT epoch AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken));
-        }
+        _follower.Initialize(await _log.HeadAsync(cancellationToken), (await _log.StateAsync(cancellationToken)).Epoch);
 
         await base.StartAsync(cancellationToken);
     }
@@ -234,7 +232,7 @@ internal sealed partial class ChangeWriter : BackgroundService
                     unsaved = false;
                 }
 
-                var scope = new ChangeScope(db, _time.GetUtcNow().UtcDateTime);
+                var scope = new ChangeScope(db, _time.GetUtcNow().UtcDateTime, _log);
                 Exception? refusal = null;
                 try
                 {

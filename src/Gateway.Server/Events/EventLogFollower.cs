@@ -21,7 +21,7 @@ namespace Gateway.Server.Events;
 internal sealed partial class EventLogFollower : BackgroundService
 {
     private readonly EventBroadcaster _broadcaster;
-    private readonly IDbContextFactory<GatewayDbContext> _contexts;
+    private readonly IEventLog _log;
     private readonly Database.DatabaseLocation _database;
     private readonly EventOptions _options;
     private readonly ILogger<EventLogFollower> _logger;
@@ -35,7 +35,7 @@ internal sealed partial class EventLogFollower : BackgroundService
 
     public EventLogFollower(
         EventBroadcaster broadcaster,
-        IDbContextFactory<GatewayDbContext> contexts,
+        IEventLog log,
         Database.DatabaseLocation database,
         IOptions<EventOptions> options,
         Cluster.ClusterSignals signals,
@@ -43,7 +43,7 @@ internal sealed partial class EventLogFollower : BackgroundService
     {
         _signals = signals;
         _broadcaster = broadcaster;
-        _contexts = contexts;
+        _log = log;
         _database = database;
         _options = options.Value;
         _logger = logger;
@@ -113,11 +113,9 @@ internal sealed partial class EventLogFollower : BackgroundService
         await _reading.WaitAsync(cancellationToken);
         try
         {
-            await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
             while (true)
             {
-                var after = Published;
-                var page = await EventLogPages.ReadAsync(db.Events.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id), _options.ReplayPageBytes, cancellationToken);
+                var page = await _log.ReadAfterAsync(new EventLogRead(Published, _options.ReplayPageBytes), cancellationToken);
                 if (page.Count == 0)
                 {
                     return;

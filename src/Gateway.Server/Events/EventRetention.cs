@@ -13,12 +13,14 @@ internal sealed partial class EventRetention : BackgroundService
     private const int Chunk = 5000;
 
     private readonly ChangeWriter _writer;
+    private readonly IEventLog _log;
     private readonly EventOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EventRetention> _logger;
 
-    public EventRetention(ChangeWriter writer, IOptions<EventOptions> options, TimeProvider time, ILogger<EventRetention> logger)
+    public EventRetention(ChangeWriter writer, IEventLog log, IOptions<EventOptions> options, TimeProvider time, ILogger<EventRetention> logger)
     {
+        _log = log;
         _writer = writer;
         _options = options.Value;
         _time = time;
@@ -55,30 +57,8 @@ internal sealed partial class EventRetention : BackgroundService
         int deleted;
         do
         {
-            deleted = await _writer.ExecuteAsync(
-                async (scope, token) =>
-                {
-                    // The oldest ids up to the first event still within retention, and the floor raised to their end
-                    // in the same transaction: every event above the floor is in the log, which is what a resume
-                    // position is checked against. An old event behind a newer one (another writer's clock) waits for
-                    // it: retention is a minimum.
-                    var end = await scope.Db.Database.SqlQuery<long?>(
-                        $"""
-                        SELECT MAX(id) AS Value FROM (SELECT id FROM gateway_events ORDER BY id LIMIT {Chunk})
-                        WHERE id < COALESCE(
-                            (SELECT MIN(id) FROM (SELECT id, created_at FROM gateway_events ORDER BY id LIMIT {Chunk}) WHERE created_at >= {cutoff}),
-                            9223372036854775807)
-                        """).SingleAsync(token);
-                    if (end is not { } last)
-                    {
-                        return 0;
-                    }
-
-                    var count = await scope.Db.Database.ExecuteSqlAsync($"DELETE FROM gateway_events WHERE id <= {last}", token);
-                    await scope.Db.Database.ExecuteSqlAsync($"UPDATE gateway_log SET retention_floor = {last} WHERE id = 1 AND retention_floor < {last}", token);
-                    return count;
-                },
-                cancellationToken);
+            // The oldest ids up to the first event still within retention, the floor raised with them (IEventLog).
+            deleted = await _writer.ExecuteAsync((scope, token) => _log.PruneAsync(scope.Db, cutoff, Chunk, token), cancellationToken);
             total += deleted;
         }
         while (deleted == Chunk);

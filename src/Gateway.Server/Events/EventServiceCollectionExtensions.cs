@@ -8,6 +8,7 @@ public static class EventServiceCollectionExtensions
         var services = builder.Services;
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<EventOptions>, EventOptionsValidator>();
+        services.AddSingleton<IEventLog, SqliteEventLog>();
         services.AddSingleton<EventBroadcaster>();
         services.AddSingleton<EventSubscriptions>();
         services.AddSingleton<ChangeWriter>();

@@ -13,7 +13,7 @@ internal sealed partial class EventSubscriptions
 {
     private readonly EventBroadcaster _broadcaster;
     private readonly EventLogFollower _follower;
-    private readonly IDbContextFactory<GatewayDbContext> _contexts;
+    private readonly IEventLog _log;
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
     private readonly Metrics.GatewayMetrics _metrics;
@@ -24,7 +24,7 @@ internal sealed partial class EventSubscriptions
     public EventSubscriptions(
         EventBroadcaster broadcaster,
         EventLogFollower follower,
-        IDbContextFactory<GatewayDbContext> contexts,
+        IEventLog log,
         IHubContext<GatewayHub, IGatewayClient> hub,
         RealtimeStats stats,
         Metrics.GatewayMetrics metrics,
@@ -36,7 +36,7 @@ internal sealed partial class EventSubscriptions
         _time = time;
         _broadcaster = broadcaster;
         _follower = follower;
-        _contexts = contexts;
+        _log = log;
         _hub = hub;
         _stats = stats;
         _options = options.Value;
@@ -189,26 +189,17 @@ internal sealed partial class EventSubscriptions
             return false;
         }
 
-        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var floor = await db.Database.SqlQuery<long>($"SELECT retention_floor AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken);
+        var floor = (await _log.StateAsync(cancellationToken)).RetentionFloor;
         return afterEventId < floor;
     }
 
     private async Task ReplayAsync(ConnectionEventStream stream, EventSubscription subscription, long afterEventId, long head, CancellationToken cancellationToken)
     {
-        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
         var position = afterEventId;
         while (position < head)
         {
-            var query = db.Events.AsNoTracking().Where(e => e.Id > position && e.Id <= head && e.Priority >= subscription.MinPriority);
-            query = subscription.Scope switch
-            {
-                SubscriptionScopes.Task => query.Where(e => e.TaskId == subscription.SubjectId),
-                SubscriptionScopes.Workflow => query.Where(e => e.WorkflowId == subscription.SubjectId),
-                SubscriptionScopes.ToolExecution => query.Where(e => e.ExecutionId == subscription.SubjectId),
-                _ => query,
-            };
-            var page = await EventLogPages.ReadAsync(query.OrderBy(e => e.Id), _options.ReplayPageBytes, cancellationToken);
+            var page = await _log.ReadAfterAsync(
+                new EventLogRead(position, _options.ReplayPageBytes, head, subscription.MinPriority, subscription.Scope, subscription.SubjectId), cancellationToken);
             if (page.Count == 0)
             {
                 break;

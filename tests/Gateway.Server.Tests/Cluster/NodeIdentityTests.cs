@@ -81,4 +81,73 @@ public sealed class NodeIdentityTests
         // Lost after 3 s unbeaten, found at the peer's next beat: well before the 60 s stale timeout.
         Assert.InRange(tookSeconds, 2, 6);
     }
+
+    [Fact]
+    public async Task Subscribers_on_the_surviving_nodes_get_every_committed_event_once_in_order_across_a_sigkill_mid_stream()
+    {
+        using var database = new TemporarySqliteFile("cluster.db");
+        await using var doomed = await GatewayServerProcess.StartAsync(
+            database.Directory, new Dictionary<string, string?>(Environment(database, "node-doomed")) { ["RateLimits__WritesPerSecond"] = "0" });
+        Assert.False(doomed.HasExited, doomed.Output);
+        var settings = new Dictionary<string, string?> { ["RateLimits:WritesPerSecond"] = "0" };
+        using var b = new GatewayTestServer(settings, database, "node-b");
+        using var c = new GatewayTestServer(settings, database, "node-c");
+        var received = new[] { new System.Collections.Concurrent.ConcurrentQueue<long>(), new System.Collections.Concurrent.ConcurrentQueue<long>() };
+        var subscribers = new List<TestHubClient>();
+        foreach (var (node, i) in new[] { (b, 0), (c, 1) })
+        {
+            var subscriber = node.CreateClient(GatewayTestServer.Token("viewer", GatewayRoles.Dashboard), messagePack: i == 1);
+            var queue = received[i];
+            subscriber.Connection.On<GatewayEvent>(nameof(IGatewayClient.EventReceived), e => queue.Enqueue(e.Id));
+            await subscriber.StartAsync();
+            await subscriber.Connection.InvokeAsync<SubscriptionAck>(nameof(IEventSubscriptionHub.Subscribe), new SubscriptionRequest(SubscriptionScopes.All));
+            subscribers.Add(subscriber);
+        }
+
+        using var toDoomed = new HttpClient { BaseAddress = doomed.BaseAddress };
+        toDoomed.DefaultRequestHeaders.Authorization = new("Bearer", GatewayTestServer.Token("agent-a", GatewayRoles.Agent));
+        using var stop = new CancellationTokenSource();
+        // Writes through the doomed node until its process is gone (a request cut by the kill may or may not have
+        // committed: the log says which), and through node b throughout.
+        var onDoomed = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    await Orchestration.TasksApiTests.CreateAsync(toDoomed, "doomed");
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException)
+            {
+            }
+        });
+        var onB = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Orchestration.TasksApiTests.CreateAsync(b.As("agent-b", GatewayRoles.Agent), "b");
+            }
+        });
+        await SessionRowTests.Eventually(
+            () => database.QueryLong("SELECT count(*) FROM gateway_events") > 100, TimeSpan.FromSeconds(20), "100 events before the kill");
+        await doomed.DisposeAsync();
+        await onDoomed;
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await onB;
+
+        var logged = database.QueryLongs("SELECT id FROM gateway_events ORDER BY id");
+        Assert.True(database.QueryLong("SELECT count(*) FROM tasks WHERE title = 'doomed'") > 0);
+        foreach (var queue in received)
+        {
+            await SessionRowTests.Eventually(() => queue.Count >= logged.Length, TimeSpan.FromSeconds(20), $"all {logged.Length} events, got {queue.Count}");
+            Assert.Equal(logged, queue.ToArray());
+        }
+
+        foreach (var subscriber in subscribers)
+        {
+            await subscriber.DisposeAsync();
+        }
+    }
 }

@@ -38,7 +38,7 @@ public sealed class FailedSubscribeTests : IDisposable
         var subscriptions = new EventSubscriptions(
             broadcaster,
             _server.Services.GetRequiredService<EventLogFollower>(),
-            failing.Object,
+            new SqliteEventLog(failing.Object),
             _server.Services.GetRequiredService<IHubContext<GatewayHub, IGatewayClient>>(),
             _server.Services.GetRequiredService<RealtimeStats>(),
             _server.Services.GetRequiredService<GatewayMetrics>(),
