@@ -55,8 +55,12 @@ public sealed class ReconnectTests(BrowserFixture browser)
 
             first.Dispose();
             await page.WaitForAsync("#connection[data-state='reconnecting']");
-            // The log is emptied (as retention would prune it) while the task changes behind it.
-            database.QueryLong("UPDATE tasks SET status = 'cancelled' WHERE id = '" + task + "'; DELETE FROM gateway_events; SELECT 0");
+            // The task changes while the page is away, and its event is pruned before the page comes back: the log is
+            // emptied as retention prunes it, the floor raised to the last id deleted.
+            database.QueryLong(
+                "UPDATE tasks SET status = 'cancelled' WHERE id = '" + task + "'; "
+                + "INSERT INTO gateway_events (event_type, priority, task_id, payload) VALUES ('task.status', 1, '" + task + "', '{\"status\":\"cancelled\"}'); "
+                + "UPDATE gateway_log SET retention_floor = (SELECT MAX(id) FROM gateway_events); DELETE FROM gateway_events; SELECT 0");
             second = new GatewayTestServer(database: database, nodeId: "dashboard-node");
             proxy.Target = second.BaseAddress;
 
