@@ -10,6 +10,12 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Cluster;
 
+/// <summary>A node as admins see it (<c>GET /api/nodes</c>).</summary>
+/// <param name="Live">Beaten within Node:LostAfterSeconds.</param>
+/// <param name="ActiveSessions">Active session rows that name this node.</param>
+/// <param name="Answering">The node that answered the request.</param>
+internal sealed record NodeStatus(string Id, string Version, string? Address, DateTime StartedAt, DateTime LastSeen, bool Live, long ActiveSessions, bool Answering);
+
 /// <summary>A row of the node registry.</summary>
 internal sealed record NodeRecord(string Id, string InstanceId, string Version, string? Address, DateTime StartedAt, DateTime LastSeen);
 
@@ -141,6 +147,30 @@ internal sealed partial class NodeRegistry : BackgroundService
         await using var connection = new SqliteConnection(_database.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return await FindAsync(connection, nodeId, cancellationToken);
+    }
+
+    /// <summary>Every node in the registry with its active sessions, for admins; a node past LostAfter shows as not live until a peer removes it.</summary>
+    public async Task<List<NodeStatus>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT {Columns} FROM gateway_nodes ORDER BY id";
+        var nodes = await ReadAllAsync(select, cancellationToken);
+        var sessions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var count = connection.CreateCommand())
+        {
+            count.CommandText =
+                "SELECT node, count(*) FROM (SELECT CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.nodeId') END AS node FROM sessions WHERE is_active = 1) WHERE node IS NOT NULL GROUP BY node";
+            await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                sessions[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        return nodes.Select(node => new NodeStatus(
+            node.Id, node.Version, node.Address, node.StartedAt, node.LastSeen, IsLive(node), sessions.GetValueOrDefault(node.Id), node.Id == NodeId)).ToList();
     }
 
     /// <summary>Beaten within <see cref="NodeOptions.LostAfter"/>.</summary>

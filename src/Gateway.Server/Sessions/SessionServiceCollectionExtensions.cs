@@ -40,10 +40,11 @@ public static class SessionServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>The admin REST API over sessions, the realtime stats and the schema's value sets.</summary>
+    /// <summary>The admin REST API over sessions and nodes, the realtime stats and the schema's value sets.</summary>
     public static WebApplication MapGatewaySessions(this WebApplication app)
     {
         app.MapSessionsApi();
+        app.MapNodesApi();
         app.MapRealtimeStatsApi();
         app.MapSchemaApi();
         return app;

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Gateway.Contracts;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
@@ -182,6 +183,17 @@ public sealed class CrossNodeControlTests
             () => database.QueryString("SELECT last_seen FROM gateway_nodes WHERE id = 'node-a'") != first, what: "node a's row beaten");
 
         Assert.Equal(["node-a", "node-b"], database.QueryStrings("SELECT id FROM gateway_nodes ORDER BY id"));
+        await using (var client = b.CreateClient(GatewayTestServer.Token("erin", GatewayRoles.Agent)))
+        {
+            await client.StartAsync();
+            var nodes = await b.As("root", GatewayRoles.Admin).GetFromJsonAsync<System.Text.Json.JsonElement>("/api/nodes");
+            Assert.Equal(
+                ["node-a live=True sessions=0 answering=False", "node-b live=True sessions=1 answering=True"],
+                nodes.EnumerateArray().Select(n =>
+                    $"{n.GetProperty("id").GetString()} live={n.GetProperty("live").GetBoolean()} sessions={n.GetProperty("activeSessions").GetInt64()} answering={n.GetProperty("answering").GetBoolean()}"));
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await b.As("erin", GatewayRoles.Agent).GetAsync("/api/nodes")).StatusCode);
+        }
+
         Assert.Equal(a.BaseAddress.ToString().TrimEnd('/'), database.QueryString("SELECT address FROM gateway_nodes WHERE id = 'node-a'")!.TrimEnd('/'));
         a.Dispose();
         Assert.Equal(["node-b"], database.QueryStrings("SELECT id FROM gateway_nodes ORDER BY id"));
