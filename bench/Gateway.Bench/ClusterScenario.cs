@@ -35,7 +35,7 @@ internal static class ClusterScenario
 
                 tasks ??= await nodes[0].PrepareTasksAsync(drivers[0], drivers.Length);
                 var running = new bool[drivers.Length];
-                await ToggleStateAsync(nodes[0], drivers, tasks, running);
+                await ToggleStateAsync(drivers, tasks, running);
                 await WriteScenario.DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.Quick ? 1 : 3), new Latency());
                 var clock = Stopwatch.StartNew();
                 var (changes, errors) = await WriteScenario.DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.WriteSeconds), new Latency());
@@ -58,8 +58,8 @@ internal static class ClusterScenario
         }
     }
 
-    /// <summary>The tasks' statuses as the database holds them after the previous step (each driver toggles its own).</summary>
-    private static async Task ToggleStateAsync(HubTarget node, HubConnection[] drivers, string[] tasks, bool[] running)
+    /// <summary>Reads each driver's task status as the database holds it after the previous step (each driver toggles its own).</summary>
+    private static async Task ToggleStateAsync(HubConnection[] drivers, string[] tasks, bool[] running)
     {
         for (var i = 0; i < running.Length; i++)
         {
@@ -100,7 +100,7 @@ internal static class ClusterScenario
         }
 
         var running = new bool[Drivers];
-        await ToggleStateAsync(nodes[0], drivers, tasks, running);
+        await ToggleStateAsync(drivers, tasks, running);
         var interval = TimeSpan.FromSeconds(Drivers / (double)options.ClusterRate);
         async Task PaceAsync(TimeSpan duration)
         {

@@ -132,8 +132,10 @@ internal sealed partial class ClusterSignals
                     break;
             }
         }
-        catch (JsonException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            // A signal this node cannot act on (unreadable, or a send that failed) is skipped: it must never stop the
+            // follower, which delivers events on the same loop.
             LogUnreadable(exception, kind);
         }
     }
@@ -156,7 +158,7 @@ internal sealed partial class ClusterSignals
     /// <summary>An admin's disconnect of a session held by another node, for that node.</summary>
     public sealed record DisconnectRequest(string SessionId, string Reason);
 
-    [LoggerMessage(EventId = 3701, Level = LogLevel.Warning, Message = "A {Kind} signal could not be read; skipped")]
+    [LoggerMessage(EventId = 3701, Level = LogLevel.Warning, Message = "A {Kind} signal could not be handled; skipped")]
     private partial void LogUnreadable(Exception exception, string kind);
 
     [LoggerMessage(EventId = 3702, Level = LogLevel.Information, Message = "Session {SessionId} disconnected by an admin on another node")]

@@ -29,9 +29,17 @@ internal sealed class SqliteEventLog : IEventLog
     public async Task<EventLogState> StateAsync(CancellationToken cancellationToken)
     {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var epoch = await db.Database.SqlQuery<string>($"SELECT epoch AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken);
-        var floor = await db.Database.SqlQuery<long>($"SELECT retention_floor AS Value FROM gateway_log WHERE id = 1").SingleOrDefaultAsync(cancellationToken);
-        return new EventLogState(epoch, floor);
+        var row = await db.Database.SqlQuery<StateRow>($"SELECT epoch AS Epoch, retention_floor AS RetentionFloor FROM gateway_log WHERE id = 1")
+            .SingleOrDefaultAsync(cancellationToken);
+        return new EventLogState(row?.Epoch, row?.RetentionFloor ?? 0);
+    }
+
+    /// <summary>The one row of <c>gateway_log</c>, read in one query.</summary>
+    private sealed class StateRow
+    {
+        public string? Epoch { get; set; }
+
+        public long RetentionFloor { get; set; }
     }
 
     public async Task<List<EventLogEntry>> ReadAfterAsync(EventLogRead read, CancellationToken cancellationToken)
