@@ -1,9 +1,6 @@
 using System.Text.Json;
 using Gateway.Contracts;
-using Gateway.Data.Conversion;
-using Gateway.Server.Database;
 using Gateway.Server.Sessions;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Cluster;
@@ -15,9 +12,8 @@ namespace Gateway.Server.Cluster;
 /// (another connection committed), in id order, each node skipping its own.
 /// </summary>
 /// <remarks>
-/// Contract: ids increase in commit order (SQLite's write lock), so reading after the last id read misses nothing.
-/// Signals are not a log clients resume from: a node reads those committed after it started, and maintenance prunes
-/// them after <see cref="Retention"/>.
+/// Stored through <see cref="ISignalStore"/>, whose contract (ids in commit order) makes reading after the last id
+/// read miss nothing. A node reads those committed after it started; maintenance prunes them after <see cref="Retention"/>.
 /// </remarks>
 internal sealed partial class ClusterSignals
 {
@@ -31,16 +27,16 @@ internal sealed partial class ClusterSignals
 
     public static readonly JsonSerializerOptions PayloadOptions = new(JsonSerializerDefaults.Web);
 
-    private readonly DatabaseLocation _database;
+    private readonly ISignalStore _store;
     private readonly SessionEvents _events;
     private readonly SessionManager _sessions;
     private readonly string _nodeId;
     private readonly ILogger<ClusterSignals> _logger;
     private long _after = -1;
 
-    public ClusterSignals(DatabaseLocation database, SessionEvents events, SessionManager sessions, IOptions<NodeOptions> node, ILogger<ClusterSignals> logger)
+    public ClusterSignals(ISignalStore store, SessionEvents events, SessionManager sessions, IOptions<NodeOptions> node, ILogger<ClusterSignals> logger)
     {
-        _database = database;
+        _store = store;
         _events = events;
         _sessions = sessions;
         _nodeId = node.Value.ResolvedId;
@@ -48,37 +44,8 @@ internal sealed partial class ClusterSignals
     }
 
     /// <summary>Starts after the newest signal: what was signalled before this node started is not for it.</summary>
-    public async Task InitializeAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(id), 0) FROM gateway_signals";
-        Volatile.Write(ref _after, (long)(await command.ExecuteScalarAsync(cancellationToken))!);
-    }
-
-    /// <summary>Appends a signal inside a writer's transaction.</summary>
-    public static async Task<int> InsertAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string kind, string originNode, string? targetNode, string payload, DateTime at, CancellationToken cancellationToken)
-    {
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO gateway_signals (kind, origin_node, target_node, payload, created_at) VALUES ($kind, $origin, $target, $payload, $at)";
-        insert.Parameters.AddWithValue("$kind", kind);
-        insert.Parameters.AddWithValue("$origin", originNode);
-        insert.Parameters.AddWithValue("$target", (object?)targetNode ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$payload", payload);
-        insert.Parameters.AddWithValue("$at", UtcDateTimeConverter.Format(at));
-        return await insert.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Deletes signals older than <see cref="Retention"/> inside a writer's transaction.</summary>
-    public static async Task<int> PruneAsync(SqliteConnection connection, SqliteTransaction transaction, DateTime now, CancellationToken cancellationToken)
-    {
-        await using var delete = connection.CreateCommand();
-        delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM gateway_signals WHERE created_at < $cutoff";
-        delete.Parameters.AddWithValue("$cutoff", UtcDateTimeConverter.Format(now - Retention));
-        return await delete.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public async Task InitializeAsync(CancellationToken cancellationToken) =>
+        Volatile.Write(ref _after, await _store.HeadAsync(cancellationToken));
 
     /// <summary>Reads and handles the signals for this node committed since the last read.</summary>
     public async Task CatchUpAsync(CancellationToken cancellationToken)
@@ -88,32 +55,17 @@ internal sealed partial class ClusterSignals
             return;
         }
 
-        await using var connection = new SqliteConnection(_database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var select = connection.CreateCommand();
-        select.CommandText =
-            """
-            SELECT id, kind, payload FROM gateway_signals
-            WHERE id > $after AND origin_node <> $node AND (target_node IS NULL OR target_node = $node)
-            ORDER BY id LIMIT $page
-            """;
-        var after = select.Parameters.Add("$after", SqliteType.Integer);
-        select.Parameters.AddWithValue("$node", _nodeId);
-        select.Parameters.AddWithValue("$page", Page);
-        int read;
+        List<Signal> page;
         do
         {
-            read = 0;
-            after.Value = _after;
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            page = await _store.ReadAfterAsync(_after, _nodeId, Page, cancellationToken);
+            foreach (var signal in page)
             {
-                read++;
-                _after = reader.GetInt64(0);
-                await HandleAsync(reader.GetString(1), reader.GetString(2));
+                _after = signal.Id;
+                await HandleAsync(signal.Kind, signal.Payload);
             }
         }
-        while (read == Page);
+        while (page.Count == Page);
     }
 
     private async Task HandleAsync(string kind, string payload)
@@ -149,7 +101,7 @@ internal sealed partial class ClusterSignals
                 LogClosedForPeer(request.SessionId);
             }
         }
-        catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+        catch (Exception exception) when (exception is System.Data.Common.DbException or InvalidOperationException)
         {
             LogCloseFailed(exception, request.SessionId);
         }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Reflection;
 using Gateway.Contracts;
 using Gateway.Data.Conversion;
@@ -38,6 +39,7 @@ internal sealed partial class NodeRegistry : BackgroundService
 
     private readonly DatabaseLocation _database;
     private readonly SessionWriter _writer;
+    private readonly ISessionStore _store;
     private readonly SessionManager _sessions;
     private readonly SessionEvents _events;
     private readonly ClusterSignals _signals;
@@ -52,6 +54,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     public NodeRegistry(
         DatabaseLocation database,
         SessionWriter writer,
+        ISessionStore store,
         SessionManager sessions,
         SessionEvents events,
         ClusterSignals signals,
@@ -63,6 +66,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     {
         _database = database;
         _writer = writer;
+        _store = store;
         _sessions = sessions;
         _events = events;
         _signals = signals;
@@ -136,7 +140,7 @@ internal sealed partial class NodeRegistry : BackgroundService
             LogTookOver(NodeId, seen.LastSeen);
         }
 
-        await _signals.InitializeAsync(connection, cancellationToken);
+        await _signals.InitializeAsync(cancellationToken);
         _claimed = true;
         return true;
     }
@@ -157,18 +161,7 @@ internal sealed partial class NodeRegistry : BackgroundService
         await using var select = connection.CreateCommand();
         select.CommandText = $"SELECT {Columns} FROM gateway_nodes ORDER BY id";
         var nodes = await ReadAllAsync(select, cancellationToken);
-        var sessions = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var count = connection.CreateCommand())
-        {
-            count.CommandText =
-                "SELECT node, count(*) FROM (SELECT CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.nodeId') END AS node FROM sessions WHERE is_active = 1) WHERE node IS NOT NULL GROUP BY node";
-            await using var reader = await count.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                sessions[reader.GetString(0)] = reader.GetInt64(1);
-            }
-        }
-
+        var sessions = await _store.ActiveByNodeAsync(cancellationToken);
         return nodes.Select(node => new NodeStatus(
             node.Id, node.Version, node.Address, node.StartedAt, node.LastSeen, IsLive(node), sessions.GetValueOrDefault(node.Id), node.Id == NodeId)).ToList();
     }
@@ -193,7 +186,7 @@ internal sealed partial class NodeRegistry : BackgroundService
                     await BeatAsync(stoppingToken);
                     _failing = false;
                 }
-                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                catch (Exception exception) when (exception is DbException or InvalidOperationException)
                 {
                     // Peers declare this node lost if it stays so; readiness reports the database itself.
                     if (!_failing)
@@ -221,18 +214,15 @@ internal sealed partial class NodeRegistry : BackgroundService
         {
             using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
             await _writer.ExecuteAsync(
-                async (connection, transaction, token) =>
+                async (transaction, token) =>
                 {
-                    await using var delete = connection.CreateCommand();
-                    delete.Transaction = transaction;
-                    delete.CommandText = "DELETE FROM gateway_nodes WHERE id = $id AND instance_id = $instance";
-                    delete.Parameters.AddWithValue("$id", NodeId);
-                    delete.Parameters.AddWithValue("$instance", InstanceId);
+                    await using var delete = transaction.Connection.Command("DELETE FROM gateway_nodes WHERE id = $id AND instance_id = $instance", transaction.Transaction)
+                        .With("$id", NodeId).With("$instance", InstanceId);
                     return await delete.ExecuteNonQueryAsync(token);
                 },
                 budget.Token);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or SqliteException or InvalidOperationException)
+        catch (Exception exception) when (exception is OperationCanceledException or DbException or InvalidOperationException)
         {
             // The row stays until it ages past Node:LostAfterSeconds; the next start of this node takes it over.
             LogReleaseFailed(exception, NodeId);
@@ -247,20 +237,18 @@ internal sealed partial class NodeRegistry : BackgroundService
             ? _server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             : _options.Address;
         var beat = await _writer.ExecuteAsync(
-            async (connection, transaction, token) =>
+            async (transaction, token) =>
             {
-                var own = await BeatOwnAsync(connection, transaction, now, address, token);
+                var (connection, within) = (transaction.Connection, transaction.Transaction);
+                var own = await BeatOwnAsync(connection, within, now, address, token);
                 var lost = new List<(NodeRecord Node, List<SessionInfo> Sessions)>();
-                foreach (var peer in await LostPeersAsync(connection, transaction, now - _options.LostAfter, token))
+                foreach (var peer in await LostPeersAsync(connection, within, now - _options.LostAfter, token))
                 {
-                    await using var delete = connection.CreateCommand();
-                    delete.Transaction = transaction;
-                    delete.CommandText = "DELETE FROM gateway_nodes WHERE id = $id AND last_seen = $seen";
-                    delete.Parameters.AddWithValue("$id", peer.Id);
-                    delete.Parameters.AddWithValue("$seen", UtcDateTimeConverter.Format(peer.LastSeen));
+                    await using var delete = connection.Command("DELETE FROM gateway_nodes WHERE id = $id AND last_seen = $seen", within)
+                        .With("$id", peer.Id).With("$seen", UtcDateTimeConverter.Format(peer.LastSeen));
                     if (await delete.ExecuteNonQueryAsync(token) == 1)
                     {
-                        lost.Add((peer, await SessionSql.CloseNodeAsync(connection, transaction, peer.Id, CloseReasons.NodeLost, now, token)));
+                        lost.Add((peer, await transaction.CloseNodeAsync(peer.Id, CloseReasons.NodeLost, now, token)));
                     }
                 }
 
@@ -291,16 +279,12 @@ internal sealed partial class NodeRegistry : BackgroundService
         }
     }
 
-    private async Task<OwnBeat> BeatOwnAsync(SqliteConnection connection, SqliteTransaction transaction, DateTime now, string? address, CancellationToken token)
+    private async Task<OwnBeat> BeatOwnAsync(DbConnection connection, DbTransaction transaction, DateTime now, string? address, CancellationToken token)
     {
-        await using (var update = connection.CreateCommand())
+        await using (var update = connection.Command(
+            "UPDATE gateway_nodes SET last_seen = $now, address = COALESCE($address, address) WHERE id = $id AND instance_id = $instance", transaction)
+            .With("$now", UtcDateTimeConverter.Format(now)).With("$address", address).With("$id", NodeId).With("$instance", InstanceId))
         {
-            update.Transaction = transaction;
-            update.CommandText = "UPDATE gateway_nodes SET last_seen = $now, address = COALESCE($address, address) WHERE id = $id AND instance_id = $instance";
-            update.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
-            update.Parameters.AddWithValue("$address", (object?)address ?? DBNull.Value);
-            update.Parameters.AddWithValue("$id", NodeId);
-            update.Parameters.AddWithValue("$instance", InstanceId);
             if (await update.ExecuteNonQueryAsync(token) == 1)
             {
                 return OwnBeat.Beaten;
@@ -312,40 +296,29 @@ internal sealed partial class NodeRegistry : BackgroundService
             return OwnBeat.TakenOver;
         }
 
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $now, $now)";
-        insert.Parameters.AddWithValue("$id", NodeId);
-        insert.Parameters.AddWithValue("$instance", InstanceId);
-        insert.Parameters.AddWithValue("$version", Version);
-        insert.Parameters.AddWithValue("$address", (object?)address ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$now", UtcDateTimeConverter.Format(now));
+        await using var insert = connection.Command(
+                "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $now, $now)", transaction)
+            .With("$id", NodeId).With("$instance", InstanceId).With("$version", Version).With("$address", address).With("$now", UtcDateTimeConverter.Format(now));
         await insert.ExecuteNonQueryAsync(token);
         return OwnBeat.Reregistered;
     }
 
-    private async Task<List<NodeRecord>> LostPeersAsync(SqliteConnection connection, SqliteTransaction transaction, DateTime cutoff, CancellationToken token)
+    private async Task<List<NodeRecord>> LostPeersAsync(DbConnection connection, DbTransaction transaction, DateTime cutoff, CancellationToken token)
     {
-        await using var select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = $"SELECT {Columns} FROM gateway_nodes WHERE id <> $id AND last_seen < $cutoff";
-        select.Parameters.AddWithValue("$id", NodeId);
-        select.Parameters.AddWithValue("$cutoff", UtcDateTimeConverter.Format(cutoff));
+        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id <> $id AND last_seen < $cutoff", transaction)
+            .With("$id", NodeId).With("$cutoff", UtcDateTimeConverter.Format(cutoff));
         return await ReadAllAsync(select, token);
     }
 
     private const string Columns = "id, instance_id, version, address, started_at, last_seen";
 
-    private static async Task<NodeRecord?> FindAsync(SqliteConnection connection, string nodeId, CancellationToken token, SqliteTransaction? transaction = null)
+    private static async Task<NodeRecord?> FindAsync(DbConnection connection, string nodeId, CancellationToken token, DbTransaction? transaction = null)
     {
-        await using var select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = $"SELECT {Columns} FROM gateway_nodes WHERE id = $id";
-        select.Parameters.AddWithValue("$id", nodeId);
+        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id = $id", transaction).With("$id", nodeId);
         return (await ReadAllAsync(select, token)).FirstOrDefault();
     }
 
-    private static async Task<List<NodeRecord>> ReadAllAsync(SqliteCommand select, CancellationToken token)
+    private static async Task<List<NodeRecord>> ReadAllAsync(DbCommand select, CancellationToken token)
     {
         var nodes = new List<NodeRecord>();
         await using var reader = await select.ExecuteReaderAsync(token);

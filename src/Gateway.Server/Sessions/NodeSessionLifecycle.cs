@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 
 namespace Gateway.Server.Sessions;
 
@@ -68,7 +67,7 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
             var closed = await CloseNodeSessionsAsync(CloseReasons.ServerShutdown, budget.Token);
             LogStopped(closed, _sessions.NodeId, cancellationToken.IsCancellationRequested);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or SqliteException or InvalidOperationException)
+        catch (Exception exception) when (exception is OperationCanceledException or System.Data.Common.DbException or InvalidOperationException)
         {
             // A stop must go on whatever the database does: the rows are not lost, the next start of this node closes
             // them (and a close still queued when the budget ran out is written if the writer drains before exit).
@@ -79,7 +78,7 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
     private async Task<int> CloseNodeSessionsAsync(string reason, CancellationToken cancellationToken, bool announce = false)
     {
         var closed = await _writer.ExecuteAsync(
-            (connection, transaction, token) => SessionSql.CloseNodeAsync(connection, transaction, _sessions.NodeId, reason, _time.GetUtcNow().UtcDateTime, token),
+            (transaction, token) => transaction.CloseNodeAsync(_sessions.NodeId, reason, _time.GetUtcNow().UtcDateTime, token),
             cancellationToken);
         if (announce)
         {

@@ -28,6 +28,7 @@ internal sealed partial class SessionAdministration
     private readonly TimeProvider _time;
     private readonly ILogger<SessionAdministration> _logger;
     private readonly NodeRegistry _registry;
+    private readonly ISignalStore _signals;
 
     public SessionAdministration(
         IDbContextFactory<GatewayDbContext> contexts,
@@ -36,8 +37,10 @@ internal sealed partial class SessionAdministration
         SessionEvents events,
         TimeProvider time,
         NodeRegistry registry,
+        ISignalStore signals,
         ILogger<SessionAdministration> logger)
     {
+        _signals = signals;
         _registry = registry;
         _contexts = contexts;
         _sessions = sessions;
@@ -158,10 +161,8 @@ internal sealed partial class SessionAdministration
         }
 
         var payload = System.Text.Json.JsonSerializer.Serialize(new ClusterSignals.DisconnectRequest(session.Id, reason), ClusterSignals.PayloadOptions);
-        await _writer.ExecuteAsync(
-            (connection, transaction, token) => ClusterSignals.InsertAsync(
-                connection, transaction, ClusterSignals.SessionDisconnect, _sessions.NodeId, holder, payload, _time.GetUtcNow().UtcDateTime, token),
-            cancellationToken);
+        var signal = new Signal(0, ClusterSignals.SessionDisconnect, _sessions.NodeId, holder, payload, _time.GetUtcNow().UtcDateTime);
+        await _writer.ExecuteAsync((transaction, token) => _signals.InsertAsync(transaction, signal, token), cancellationToken);
         var deadline = _time.GetUtcNow() + RemoteCloseTimeout;
         while (_time.GetUtcNow() < deadline)
         {

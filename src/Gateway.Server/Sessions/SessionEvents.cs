@@ -20,16 +20,18 @@ internal sealed partial class SessionEvents
     private readonly IHubContext<GatewayHub, IGatewayClient> _hub;
     private readonly RealtimeStats _stats;
     private readonly SessionWriter _writer;
+    private readonly Cluster.ISignalStore _signals;
     private readonly string _nodeId;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionEvents> _logger;
 
     public SessionEvents(
-        IHubContext<GatewayHub, IGatewayClient> hub, RealtimeStats stats, SessionWriter writer, IOptions<NodeOptions> node, TimeProvider time, ILogger<SessionEvents> logger)
+        IHubContext<GatewayHub, IGatewayClient> hub, RealtimeStats stats, SessionWriter writer, Cluster.ISignalStore signals, IOptions<NodeOptions> node, TimeProvider time, ILogger<SessionEvents> logger)
     {
         _hub = hub;
         _stats = stats;
         _writer = writer;
+        _signals = signals;
         _nodeId = node.Value.ResolvedId;
         _time = time;
         _logger = logger;
@@ -51,8 +53,8 @@ internal sealed partial class SessionEvents
     {
         var payload = JsonSerializer.Serialize(session, Cluster.ClusterSignals.PayloadOptions);
         // Not awaited: an announcement must not hold up the connection it is about; the writer keeps queue order.
-        _ = _writer.TryExecuteAsync((connection, transaction, token) => Cluster.ClusterSignals.InsertAsync(
-            connection, transaction, kind, _nodeId, targetNode: null, payload, _time.GetUtcNow().UtcDateTime, token))
+        var signal = new Cluster.Signal(0, kind, _nodeId, TargetNode: null, payload, _time.GetUtcNow().UtcDateTime);
+        _ = _writer.TryExecuteAsync((transaction, token) => _signals.InsertAsync(transaction, signal, token))
             .ContinueWith(
                 failed => LogSignalFailed(failed.Exception!.GetBaseException(), kind, session.Id),
                 CancellationToken.None,

@@ -1,6 +1,4 @@
 using Gateway.Contracts;
-using Gateway.Data.Conversion;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Sessions;
@@ -15,6 +13,7 @@ internal sealed partial class SessionMaintenance : BackgroundService
     private const int PruneChunk = 1000;
 
     private readonly SessionWriter _writer;
+    private readonly Cluster.ISignalStore _signals;
     private readonly SessionManager _sessions;
     private readonly SessionEvents _events;
     private readonly SessionLifetimeOptions _options;
@@ -22,9 +21,10 @@ internal sealed partial class SessionMaintenance : BackgroundService
     private readonly ILogger<SessionMaintenance> _logger;
 
     public SessionMaintenance(
-        SessionWriter writer, SessionManager sessions, SessionEvents events, IOptions<SessionLifetimeOptions> options, TimeProvider time, ILogger<SessionMaintenance> logger)
+        SessionWriter writer, Cluster.ISignalStore signals, SessionManager sessions, SessionEvents events, IOptions<SessionLifetimeOptions> options, TimeProvider time, ILogger<SessionMaintenance> logger)
     {
         _writer = writer;
+        _signals = signals;
         _sessions = sessions;
         _events = events;
         _options = options.Value;
@@ -49,7 +49,7 @@ internal sealed partial class SessionMaintenance : BackgroundService
                         nextPrune = _time.GetUtcNow() + _options.PruneInterval;
                     }
                 }
-                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                catch (Exception exception) when (exception is System.Data.Common.DbException or InvalidOperationException)
                 {
                     LogMaintenanceFailed(exception);
                 }
@@ -66,46 +66,10 @@ internal sealed partial class SessionMaintenance : BackgroundService
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var cutoff = now - _options.StaleTimeout;
+        // A heartbeat received here but not yet flushed keeps the session alive.
         var reaped = await _writer.ExecuteAsync(
-            async (connection, transaction, token) =>
-            {
-                var candidates = new List<string>();
-                await using (var select = connection.CreateCommand())
-                {
-                    select.Transaction = transaction;
-                    select.CommandText = "SELECT id FROM sessions WHERE is_active = 1 AND last_heartbeat < $cutoff";
-                    select.Parameters.AddWithValue("$cutoff", UtcDateTimeConverter.Format(cutoff));
-                    await using var reader = await select.ExecuteReaderAsync(token);
-                    while (await reader.ReadAsync(token))
-                    {
-                        candidates.Add(reader.GetString(0));
-                    }
-                }
-
-                var closed = new List<SessionInfo>();
-                await using var update = connection.CreateCommand();
-                update.Transaction = transaction;
-                update.CommandText = $"UPDATE sessions SET {SessionSql.CloseSet} WHERE id = $id AND is_active = 1 {SessionSql.Returning}";
-                var id = update.Parameters.Add("$id", SqliteType.Text);
-                SessionSql.AddClose(update, CloseReasons.Stale, message: null, now);
-                foreach (var candidate in candidates)
-                {
-                    // A heartbeat received here but not yet flushed keeps the session alive.
-                    if (_writer.PendingHeartbeat(candidate) is { } pending && pending >= cutoff)
-                    {
-                        continue;
-                    }
-
-                    id.Value = candidate;
-                    await using var reader = await update.ExecuteReaderAsync(token);
-                    if (await reader.ReadAsync(token))
-                    {
-                        closed.Add(SessionSql.ReadClosed(reader, now));
-                    }
-                }
-
-                return closed;
-            },
+            (transaction, token) => transaction.ReapAsync(
+                cutoff, session => _writer.PendingHeartbeat(session) is { } pending && pending >= cutoff, now, token),
             cancellationToken);
 
         foreach (var session in reaped)
@@ -126,30 +90,18 @@ internal sealed partial class SessionMaintenance : BackgroundService
     /// <summary>Deletes inactive sessions closed longer ago than the retention; returns how many.</summary>
     internal async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
-        var cutoff = UtcDateTimeConverter.Format(_time.GetUtcNow().UtcDateTime - _options.Retention);
+        var cutoff = _time.GetUtcNow().UtcDateTime - _options.Retention;
         var total = 0;
         int deleted;
         do
         {
-            deleted = await _writer.ExecuteAsync(
-                async (connection, transaction, token) =>
-                {
-                    await using var delete = connection.CreateCommand();
-                    delete.Transaction = transaction;
-                    delete.CommandText =
-                        "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE is_active = 0 AND updated_at < $cutoff LIMIT $chunk)";
-                    delete.Parameters.AddWithValue("$cutoff", cutoff);
-                    delete.Parameters.AddWithValue("$chunk", PruneChunk);
-                    return await delete.ExecuteNonQueryAsync(token);
-                },
-                cancellationToken);
+            deleted = await _writer.ExecuteAsync((transaction, token) => transaction.PruneAsync(cutoff, PruneChunk, token), cancellationToken);
             total += deleted;
         }
         while (deleted == PruneChunk);
 
-        await _writer.ExecuteAsync(
-            (connection, transaction, token) => Cluster.ClusterSignals.PruneAsync(connection, transaction, _time.GetUtcNow().UtcDateTime, token),
-            cancellationToken);
+        var signalsCutoff = _time.GetUtcNow().UtcDateTime - Cluster.ClusterSignals.Retention;
+        await _writer.ExecuteAsync((transaction, token) => _signals.PruneAsync(transaction, signalsCutoff, token), cancellationToken);
 
         if (total > 0)
         {

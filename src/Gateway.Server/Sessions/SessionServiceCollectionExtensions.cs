@@ -21,6 +21,8 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
         services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>((host, node) => host.ShutdownTimeout = node.Value.ShutdownTimeout);
 
+        services.AddSingleton<ISessionStore, SqliteSessionStore>();
+        services.AddSingleton<ISignalStore, SqliteSignalStore>();
         services.AddSingleton<RealtimeStats>();
         services.AddSingleton<LiveConnections>();
         services.AddSingleton<RefusedConnections>();

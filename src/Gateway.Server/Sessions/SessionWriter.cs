@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Gateway.Data.Conversion;
+using System.Data.Common;
 using Gateway.Server.Database;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Sessions;
@@ -23,7 +22,7 @@ internal sealed partial class SessionWriter : BackgroundService
     private const int MaxBatch = 1024;
 
     private readonly Channel<Operation> _queue = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly DatabaseLocation _database;
+    private readonly ISessionStore _store;
     private readonly SessionLifetimeOptions _options;
     private readonly TimeProvider _time;
     private readonly RealtimeStats _stats;
@@ -35,7 +34,7 @@ internal sealed partial class SessionWriter : BackgroundService
     private readonly NodeOptions _node;
 
     public SessionWriter(
-        DatabaseLocation database,
+        ISessionStore store,
         IOptions<SessionLifetimeOptions> options,
         TimeProvider time,
         RealtimeStats stats,
@@ -47,7 +46,7 @@ internal sealed partial class SessionWriter : BackgroundService
         _node = node.Value;
         _storage = storage;
         _metrics = metrics;
-        _database = database;
+        _store = store;
         _options = options.Value;
         _time = time;
         _stats = stats;
@@ -80,30 +79,26 @@ internal sealed partial class SessionWriter : BackgroundService
     public DateTime? PendingHeartbeat(string sessionId) => _heartbeats.TryGetValue(sessionId, out var at) ? at : null;
 
     /// <summary>Runs <paramref name="work"/> inside the writer's next transaction, in queue order (for sweeps that close many sessions).</summary>
-    public Task<T> ExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> ExecuteAsync<T>(Func<ISessionTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var operation = new Operation.Custom<T>(work);
         return EnqueueTyped(operation, cancellationToken);
     }
 
+    /// <summary>As <see cref="ExecuteAsync{T}"/>, for work without a result.</summary>
+    public Task ExecuteAsync(Func<ISessionTransaction, CancellationToken, Task> work, CancellationToken cancellationToken) =>
+        ExecuteAsync(async (transaction, token) => { await work(transaction, token); return true; }, cancellationToken);
+
     /// <summary>As <see cref="ExecuteAsync{T}"/>, for work that is dropped once the writer has stopped (an announcement while stopping).</summary>
-    public Task TryExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work)
+    public Task TryExecuteAsync(Func<ISessionTransaction, CancellationToken, Task> work)
     {
-        var operation = new Operation.Custom<T>(work);
+        var operation = new Operation.Custom<bool>(async (transaction, token) => { await work(transaction, token); return true; });
         return _queue.Writer.TryWrite(operation) ? operation.Completion : Task.CompletedTask;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var connection = new SqliteConnection(_database.ConnectionString);
-        await connection.OpenAsync(CancellationToken.None);
-        SqliteBusyTimeout.Apply(connection);
-        await using (var pragma = connection.CreateCommand())
-        {
-            // WAL (set in the file) with NORMAL: commits are atomic and durable across a process crash.
-            pragma.CommandText = "PRAGMA synchronous = NORMAL;";
-            await pragma.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        await using var connection = await _store.ConnectAsync(CancellationToken.None);
 
         var nextFlush = _time.GetUtcNow() + _options.FlushInterval;
         var batch = new List<Operation>(MaxBatch);
@@ -166,7 +161,7 @@ internal sealed partial class SessionWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(SqliteConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    private async Task WriteAsync(ISessionStoreConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
     {
         try
         {
@@ -177,7 +172,7 @@ internal sealed partial class SessionWriter : BackgroundService
                 operation.Complete();
             }
         }
-        catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbException or InvalidOperationException)
         {
             LogWriteFailed(exception, batch.Count, heartbeats?.Count ?? 0);
             _storage.Failed(exception);
@@ -213,7 +208,7 @@ internal sealed partial class SessionWriter : BackgroundService
                     await CommitAsync(connection, [operation], heartbeats: null);
                     operation.Complete();
                 }
-                catch (Exception single) when (single is SqliteException or InvalidOperationException)
+                catch (Exception single) when (single is DbException or InvalidOperationException)
                 {
                     operation.Fail(single);
                 }
@@ -221,31 +216,27 @@ internal sealed partial class SessionWriter : BackgroundService
         }
     }
 
-    private async Task CommitAsync(SqliteConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    private async Task CommitAsync(ISessionStoreConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
     {
         // Writes here never depend on the caller's cancellation: a session row must reach the database even
         // when the connection that asked for it is already gone.
         var started = _time.GetTimestamp();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None);
-        using var statements = new Statements(connection, transaction);
+        await using var transaction = await connection.BeginAsync(CancellationToken.None);
 
         // Heartbeats first: a reaper sweep in the same batch then sees them in the rows (they are no longer pending
         // in memory once taken for this flush).
         var heartbeatRows = 0;
         if (heartbeats is not null)
         {
-            var stamp = statements.Heartbeat;
             foreach (var (sessionId, at) in heartbeats)
             {
-                stamp.Parameters["$id"].Value = sessionId;
-                stamp.Parameters["$at"].Value = UtcDateTimeConverter.Format(at);
-                heartbeatRows += await stamp.ExecuteNonQueryAsync(CancellationToken.None);
+                heartbeatRows += await transaction.HeartbeatAsync(sessionId, at, CancellationToken.None);
             }
         }
 
         foreach (var operation in batch)
         {
-            await operation.ApplyAsync(statements, connection, transaction);
+            await operation.ApplyAsync(transaction);
         }
 
         await transaction.CommitAsync(CancellationToken.None);
@@ -295,133 +286,39 @@ internal sealed partial class SessionWriter : BackgroundService
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Session write of {Operations} operations and {Heartbeats} heartbeats failed and was rolled back")]
     private partial void LogWriteFailed(Exception exception, int operations, int heartbeats);
 
-    /// <summary>The writer's prepared statements for one transaction.</summary>
-    private sealed class Statements : IDisposable
-    {
-        private readonly SqliteConnection _connection;
-        private readonly SqliteTransaction _transaction;
-        private SqliteCommand? _insert;
-        private SqliteCommand? _close;
-        private SqliteCommand? _heartbeat;
-        private SqliteCommand? _countUser;
-
-        public Statements(SqliteConnection connection, SqliteTransaction transaction)
-        {
-            _connection = connection;
-            _transaction = transaction;
-        }
-
-        public SqliteCommand Insert => _insert ??= Create(
-            """
-            INSERT INTO sessions (id, client_id, user_id, connection_type, is_active, metadata, created_at, updated_at, last_heartbeat)
-            VALUES ($id, $client, $user, $type, $active, $metadata, $at, $at, $at)
-            """,
-            "$id", "$client", "$user", "$type", "$active", "$metadata", "$at");
-
-        public SqliteCommand Close => _close ??= Create(
-            $"UPDATE sessions SET {SessionSql.CloseSet} WHERE id = $id AND is_active = 1", "$id", "$reason", "$message", "$now");
-
-        // Active sessions of one user on every live node (the registry's rows beaten within $cutoff), this one's included.
-        public SqliteCommand CountUser => _countUser ??= Create(
-            """
-            SELECT count(*) FROM sessions
-            WHERE is_active = 1 AND user_id IS $user
-              AND CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.nodeId') END IN (SELECT id FROM gateway_nodes WHERE last_seen >= $cutoff)
-            """,
-            "$user", "$cutoff");
-
-        // Setting updated_at here keeps the AFTER UPDATE trigger from running a second UPDATE per row.
-        public SqliteCommand Heartbeat => _heartbeat ??= Create(
-            "UPDATE sessions SET last_heartbeat = $at, updated_at = $at WHERE id = $id AND is_active = 1 AND last_heartbeat < $at",
-            "$id", "$at");
-
-        public void Dispose()
-        {
-            _insert?.Dispose();
-            _close?.Dispose();
-            _heartbeat?.Dispose();
-            _countUser?.Dispose();
-        }
-
-        private SqliteCommand Create(string sql, params string[] parameters)
-        {
-            var command = _connection.CreateCommand();
-            command.Transaction = _transaction;
-            command.CommandText = sql;
-            foreach (var name in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            command.Prepare();
-            return command;
-        }
-    }
-
     private abstract class Operation
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Completion => _done.Task;
 
-        public abstract Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction);
+        public abstract Task ApplyAsync(ISessionTransaction transaction);
 
         public void Complete() => _done.TrySetResult();
 
         public void Fail(Exception exception) => _done.TrySetException(exception);
 
-        public sealed class Open(SessionRow row, DateTime? liveSince) : Operation
+        public sealed class Open(SessionRow row, DateTime liveSince) : Operation
         {
             /// <summary>Not inserted: the user already has <see cref="SessionRow.MaxUserSessions"/> active sessions.</summary>
             public bool Refused { get; private set; }
 
-            public override async Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
-            {
-                Refused = false;
-                if (row.MaxUserSessions is { } max)
-                {
-                    // Inside the write transaction: SQLite's write lock serialises this check across every node.
-                    var count = statements.CountUser;
-                    count.Parameters["$user"].Value = (object?)row.UserId ?? DBNull.Value;
-                    count.Parameters["$cutoff"].Value = UtcDateTimeConverter.Format(liveSince!.Value);
-                    if ((long)(await count.ExecuteScalarAsync(CancellationToken.None))! >= max)
-                    {
-                        Refused = true;
-                        return;
-                    }
-                }
-
-                var insert = statements.Insert;
-                insert.Parameters["$id"].Value = row.Id;
-                insert.Parameters["$client"].Value = row.ClientId;
-                insert.Parameters["$user"].Value = (object?)row.UserId ?? DBNull.Value;
-                insert.Parameters["$type"].Value = row.ConnectionType;
-                insert.Parameters["$active"].Value = row.IsActive ? 1 : 0;
-                insert.Parameters["$metadata"].Value = row.Metadata;
-                insert.Parameters["$at"].Value = UtcDateTimeConverter.Format(row.At);
-                await insert.ExecuteNonQueryAsync(CancellationToken.None);
-            }
+            public override async Task ApplyAsync(ISessionTransaction transaction) =>
+                Refused = !await transaction.OpenAsync(row, liveSince, CancellationToken.None);
         }
 
         public sealed class Close(string sessionId, string reason, string? message, DateTime at) : Operation
         {
-            public override Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction)
-            {
-                var close = statements.Close;
-                close.Parameters["$id"].Value = sessionId;
-                close.Parameters["$reason"].Value = reason;
-                close.Parameters["$message"].Value = (object?)message ?? DBNull.Value;
-                close.Parameters["$now"].Value = UtcDateTimeConverter.Format(at);
-                return close.ExecuteNonQueryAsync(CancellationToken.None);
-            }
+            public override Task ApplyAsync(ISessionTransaction transaction) =>
+                transaction.CloseAsync(sessionId, reason, message, at, CancellationToken.None);
         }
 
-        public sealed class Custom<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work) : Operation
+        public sealed class Custom<T>(Func<ISessionTransaction, CancellationToken, Task<T>> work) : Operation
         {
             public T? Result { get; private set; }
 
-            public override async Task ApplyAsync(Statements statements, SqliteConnection connection, SqliteTransaction transaction) =>
-                Result = await work(connection, transaction, CancellationToken.None);
+            public override async Task ApplyAsync(ISessionTransaction transaction) =>
+                Result = await work(transaction, CancellationToken.None);
         }
     }
 }
