@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: restores, builds, tests every project of Gateway.sln,
 # and prints one summary line "N passed, N failed[, N skipped]".
-# Services the tests need are installed and started here, on loopback only, by the project's own scripts.
+# Services the tests need are installed and started here, on loopback only, by the project's own scripts:
+# Chromium and Node.js (tests/install-test-dependencies.sh), a throwaway PostgreSQL (tests/postgres.sh), stopped
+# and deleted when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 results="$(mktemp -d "${TMPDIR:-/tmp}/gateway-test-results.XXXXXX")"
-trap 'rm -rf "$results"' EXIT
+stop_postgres=false
+cleanup() {
+  rm -rf "$results"
+  if [ "$stop_postgres" = true ]; then bash tests/postgres.sh stop; fi
+}
+trap cleanup EXIT
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 status=0
 bash tests/install-test-dependencies.sh
+if [ -z "${GATEWAY_TEST_POSTGRES_URL:-}" ]; then
+  stop_postgres=true
+  GATEWAY_TEST_POSTGRES_URL="$(bash tests/postgres.sh start)"
+  export GATEWAY_TEST_POSTGRES_URL
+  echo "PostgreSQL for the tests: $GATEWAY_TEST_POSTGRES_URL"
+fi
 dotnet test Gateway.sln --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
 
 passed=0; failed=0; skipped=0

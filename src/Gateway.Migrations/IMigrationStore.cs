@@ -11,6 +11,15 @@ namespace Gateway.Migrations;
 /// </remarks>
 public interface IMigrationStore
 {
+    /// <summary>
+    /// sqlx's migration lock, held from validation to the last migration of a run or revert, so that no other
+    /// migrator (another node, the orchestrator's own) migrates the database meanwhile. None by default: on SQLite
+    /// each migration's <c>BEGIN IMMEDIATE</c> and the re-check inside it are what serialise migrators.
+    /// </summary>
+    Task LockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task UnlockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Whether the bookkeeping table exists; read-only commands never create it.</summary>
     Task<bool> BookkeepingTableExistsAsync(CancellationToken cancellationToken);
 

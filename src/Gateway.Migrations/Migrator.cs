@@ -104,7 +104,31 @@ public sealed class Migrator
 
     /// <summary>Applies pending migrations in version order, up to and including <paramref name="targetVersion"/> when given.</summary>
     /// <returns>The migrations this call applied.</returns>
-    public async Task<IReadOnlyList<Migration>> RunAsync(long? targetVersion, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Migration>> RunAsync(long? targetVersion, CancellationToken cancellationToken) =>
+        LockedAsync(() => RunLockedAsync(targetVersion, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Reverts applied migrations, latest first: the latest one by default, every one above
+    /// <paramref name="targetVersion"/> when given (0 reverts all).
+    /// </summary>
+    /// <returns>The migrations this call reverted.</returns>
+    public Task<IReadOnlyList<Migration>> RevertAsync(long? targetVersion, CancellationToken cancellationToken) =>
+        LockedAsync(() => RevertLockedAsync(targetVersion, cancellationToken), cancellationToken);
+
+    private async Task<T> LockedAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _store.LockAsync(cancellationToken);
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            await _store.UnlockAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<IReadOnlyList<Migration>> RunLockedAsync(long? targetVersion, CancellationToken cancellationToken)
     {
         var (migrations, applied) = await ValidateAsync(cancellationToken);
         if (targetVersion is { } target)
@@ -146,12 +170,7 @@ public sealed class Migrator
         return done;
     }
 
-    /// <summary>
-    /// Reverts applied migrations, latest first: the latest one by default, every one above
-    /// <paramref name="targetVersion"/> when given (0 reverts all).
-    /// </summary>
-    /// <returns>The migrations this call reverted.</returns>
-    public async Task<IReadOnlyList<Migration>> RevertAsync(long? targetVersion, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Migration>> RevertLockedAsync(long? targetVersion, CancellationToken cancellationToken)
     {
         var (migrations, applied) = await ValidateAsync(cancellationToken);
         if (targetVersion is { } target && target != 0 && migrations.All(m => m.Version != target))

@@ -24,7 +24,7 @@ public static class SqliteDatabaseUrl
         {
             throw new MigrationException(
                 MigrationErrorKind.UnsupportedDatabase,
-                "PostgreSQL database URLs are recognised but this build runs on SQLite only; use a sqlite: URL such as sqlite:data/gateway.db");
+                "this is a PostgreSQL URL, not a SQLite one (PostgresDatabaseUrl reads it); a SQLite URL looks like sqlite:data/gateway.db");
         }
 
         if (!url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))

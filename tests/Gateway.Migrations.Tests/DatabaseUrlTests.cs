@@ -62,13 +62,13 @@ public sealed class DatabaseUrlTests
     [InlineData("postgres://gateway:secret@localhost:5432/orchestrator")]
     [InlineData("postgresql://localhost/orchestrator")]
     [InlineData("POSTGRES://localhost/orchestrator")]
-    public void Postgres_urls_are_recognised_but_unsupported(string url)
+    public void Postgres_urls_are_recognised_and_left_to_the_postgres_parser(string url)
     {
         var error = Assert.Throws<MigrationException>(() => SqliteDatabaseUrl.Parse(url));
 
         Assert.True(SqliteDatabaseUrl.IsPostgres(url));
         Assert.Equal(MigrationErrorKind.UnsupportedDatabase, error.Kind);
-        Assert.Contains("SQLite only", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a SQLite one", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
     }
 

@@ -11,6 +11,10 @@ public static class RepositoryPaths
 
     public static string GatewaySqliteMigrations => Path.Combine(Root, "migrations", "gateway", "sqlite");
 
+    public static string PostgresMigrations => Path.Combine(Root, "migrations", "postgres");
+
+    public static string GatewayPostgresMigrations => Path.Combine(Root, "migrations", "gateway", "postgres");
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

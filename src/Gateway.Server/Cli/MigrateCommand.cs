@@ -221,14 +221,16 @@ internal static class MigrateCommand
     private static async Task<int> Execute(
         ParseResult parse,
         TextWriter error,
-        Func<IReadOnlyList<Migrator>, SqliteMigrationStore?, Task> action,
+        Func<IReadOnlyList<Migrator>, IMigrationStore?, Task> action,
         CancellationToken cancellationToken,
         bool readOnly = false)
     {
+        var shown = "";
         try
         {
             var configuration = CliConfiguration.Load();
             var database = DatabaseLocation.Resolve(configuration, parse.GetValue(DatabaseUrl));
+            shown = database.Shown;
             var options = configuration.GetSection(MigrationOptions.SectionName).Get<MigrationOptions>() ?? new MigrationOptions();
             options.IgnoreMissing |= parse.GetValue(IgnoreMissing);
             options.Orchestrator = parse.GetValue(Orchestrator) ?? options.Orchestrator;
@@ -255,22 +257,25 @@ internal static class MigrateCommand
                 names = names.Where(name => name != GatewayMigrationSets.Orchestrator).ToList();
             }
 
-            foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken))
+            if (!database.IsPostgres)
             {
-                await error.WriteLineAsync($"warning: the database file {narrowed}");
+                foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(database.Builder, cancellationToken))
+                {
+                    await error.WriteLineAsync($"warning: the database file {narrowed}");
+                }
             }
 
-            await using var connection = new SqliteConnection(database.ConnectionString);
+            await using var connection = database.CreateConnection();
             var migrators = names
                 .Select(name => GatewayMigrationSets.CreateMigrator(
-                    connection, GatewayMigrationSets.Create(name, source ?? GatewayMigrationSets.SourceOf(name, options)), options.IgnoreMissing))
+                    connection, GatewayMigrationSets.Create(name, source ?? GatewayMigrationSets.SourceOf(name, options, database.IsPostgres)), options.IgnoreMissing))
                 .ToList();
             if (external && !readOnly)
             {
                 await error.WriteLineAsync($"note: the orchestrator's set is external ({MigrationOptions.SectionName}:Orchestrator={MigrationOptions.ExternalMode}); only Gateway's own set is changed");
             }
 
-            await action(migrators, external ? new SqliteMigrationStore(connection, MigrationSet.SqlxBookkeepingTable) : null);
+            await action(migrators, external ? GatewayMigrationSets.CreateStore(connection, MigrationSet.SqlxBookkeepingTable) : null);
             return GatewayCommandLine.Ok;
         }
         catch (MigrationException exception)
@@ -281,6 +286,12 @@ internal static class MigrateCommand
         catch (SqliteException exception)
         {
             await error.WriteLineAsync($"error: database: {exception.Message.ReplaceLineEndings(" ")}");
+            return GatewayCommandLine.Failed;
+        }
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // Npgsql's messages name host and port, never the password.
+            await error.WriteLineAsync($"error: database {shown}: {exception.Message.ReplaceLineEndings(" ")}");
             return GatewayCommandLine.Failed;
         }
     }

@@ -2,8 +2,12 @@ using Gateway.Data;
 
 namespace Gateway.Server.Database;
 
-public static class DatabaseServiceCollectionExtensions
+public static partial class DatabaseServiceCollectionExtensions
 {
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Critical,
+        Message = "Refusing to start: {Database} is a PostgreSQL database, and this version of the gateway server runs on SQLite only (`gateway migrate` works on PostgreSQL). Use a sqlite: DATABASE_URL")]
+    private static partial void LogPostgresNotServed(ILogger logger, string database);
+
     /// <summary>Resolves the database (DATABASE_URL over appsettings), registers EF Core on it and the start-up migration.</summary>
     public static WebApplicationBuilder AddGatewayDatabase(this WebApplicationBuilder builder)
     {
@@ -25,6 +29,14 @@ public static class DatabaseServiceCollectionExtensions
     /// </summary>
     public static async Task<bool> PrepareGatewayDatabaseAsync(this WebApplication app)
     {
+        var database = app.Services.GetRequiredService<DatabaseLocation>();
+        if (database.IsPostgres)
+        {
+            // The migrations and the CLI run on PostgreSQL; the server's stores do not yet.
+            LogPostgresNotServed(app.Logger, database.Shown);
+            return false;
+        }
+
         app.Services.GetRequiredService<InMemoryDatabaseAnchor>();
         return await app.Services.GetRequiredService<StartupMigration>().RunAsync(app.Lifetime.ApplicationStopping)
             && await app.Services.GetRequiredService<Cluster.NodeRegistry>().ClaimAsync(app.Lifetime.ApplicationStopping);

@@ -1,5 +1,7 @@
 using Gateway.Migrations;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Gateway.Server.Database;
 
@@ -22,19 +24,27 @@ public static class GatewayMigrationSets
         _ => throw new ArgumentException($"unknown migration set '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
     };
 
-    public static string SourceOf(string name, MigrationOptions options) =>
-        name == Gateway ? options.ResolvedGatewaySource : options.ResolvedSource;
+    public static string SourceOf(string name, MigrationOptions options, bool postgres) =>
+        name == Gateway ? options.ResolvedGatewaySource(postgres) : options.ResolvedSource(postgres);
+
+    /// <summary>The bookkeeping of one table on a connection of either provider.</summary>
+    public static IMigrationStore CreateStore(DbConnection connection, string bookkeepingTable) => connection switch
+    {
+        SqliteConnection sqlite => new SqliteMigrationStore(sqlite, bookkeepingTable),
+        NpgsqlConnection postgres => new PostgresMigrationStore(postgres, bookkeepingTable),
+        _ => throw new ArgumentException($"no migration store for {connection.GetType().Name}", nameof(connection)),
+    };
 
     /// <summary>A migrator for one set; ignore-missing applies to the orchestrator's set only.</summary>
-    public static Migrator CreateMigrator(SqliteConnection connection, MigrationSet set, bool ignoreMissing) =>
-        new(set, new SqliteMigrationStore(connection, set.BookkeepingTable), new MigratorOptions { IgnoreMissing = ignoreMissing && set.Name == Orchestrator });
+    public static Migrator CreateMigrator(DbConnection connection, MigrationSet set, bool ignoreMissing) =>
+        new(set, CreateStore(connection, set.BookkeepingTable), new MigratorOptions { IgnoreMissing = ignoreMissing && set.Name == Orchestrator });
 
     /// <summary>The sets Gateway manages as configured, in apply order: Gateway's own only when the orchestrator's is external.</summary>
     public static IReadOnlyList<string> ManagedNames(MigrationOptions options) => options.OrchestratorIsExternal ? [Gateway] : Names;
 
     /// <summary>The sets Gateway manages as configured, in apply order.</summary>
-    public static IReadOnlyList<Migrator> CreateAll(SqliteConnection connection, MigrationOptions options) =>
-        ManagedNames(options).Select(name => CreateMigrator(connection, Create(name, SourceOf(name, options)), options.IgnoreMissing)).ToList();
+    public static IReadOnlyList<Migrator> CreateAll(DbConnection connection, MigrationOptions options) =>
+        ManagedNames(options).Select(name => CreateMigrator(connection, Create(name, SourceOf(name, options, connection is NpgsqlConnection)), options.IgnoreMissing)).ToList();
 
     /// <summary>
     /// Validates a set; when the orchestrator's set meets bookkeeping its files did not write (other checksums, versions

@@ -35,17 +35,20 @@ public sealed class MigrationOptions
     /// </summary>
     public bool IgnoreMissing { get; set; }
 
-    /// <summary>Folder of the orchestrator's SQLite migration files. Empty: the copy shipped beside the executable.</summary>
+    /// <summary>Folder of the orchestrator's migration files. Empty: the copy shipped beside the executable for the database's provider (<c>migrations/sqlite</c> or <c>migrations/postgres</c>).</summary>
     public string Source { get; set; } = string.Empty;
 
-    /// <summary>Folder of Gateway's own SQLite migration files (the event log). Empty: the copy shipped beside the executable.</summary>
+    /// <summary>Folder of Gateway's own migration files (the event log). Empty: the copy shipped beside the executable for the database's provider.</summary>
     public string GatewaySource { get; set; } = string.Empty;
 
-    public static string DefaultSource => Path.Combine(AppContext.BaseDirectory, "migrations", "sqlite");
+    /// <summary>The dialect folder's name: <c>sqlite</c> or <c>postgres</c>.</summary>
+    public static string Dialect(bool postgres) => postgres ? "postgres" : "sqlite";
 
-    public static string DefaultGatewaySource => Path.Combine(AppContext.BaseDirectory, "migrations", "gateway", "sqlite");
+    public static string DefaultSource(bool postgres) => Path.Combine(AppContext.BaseDirectory, "migrations", Dialect(postgres));
 
-    public string ResolvedSource => string.IsNullOrWhiteSpace(Source) ? DefaultSource : Source;
+    public static string DefaultGatewaySource(bool postgres) => Path.Combine(AppContext.BaseDirectory, "migrations", "gateway", Dialect(postgres));
 
-    public string ResolvedGatewaySource => string.IsNullOrWhiteSpace(GatewaySource) ? DefaultGatewaySource : GatewaySource;
+    public string ResolvedSource(bool postgres) => string.IsNullOrWhiteSpace(Source) ? DefaultSource(postgres) : Source;
+
+    public string ResolvedGatewaySource(bool postgres) => string.IsNullOrWhiteSpace(GatewaySource) ? DefaultGatewaySource(postgres) : GatewaySource;
 }

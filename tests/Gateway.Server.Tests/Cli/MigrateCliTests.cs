@@ -174,7 +174,7 @@ public sealed class MigrateCliTests : IDisposable
 
     [Theory]
     [InlineData("mysql://localhost/x", "not understood")]
-    [InlineData("postgres://localhost/x", "PostgreSQL")]
+    [InlineData("postgres://gateway:hunter2@localhost/x?sslmode=always", "sslmode must be")]
     [InlineData("sqlite:x.db?mode=bogus", "mode")]
     public async Task A_database_url_gateway_cannot_use_is_refused(string url, string expected)
     {
@@ -182,6 +182,40 @@ public sealed class MigrateCliTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_postgres_database_is_named_without_its_password()
+    {
+        var result = await Gateway("migrate", "info", "--database-url", "postgres://gateway:hunter2@127.0.0.1:1/orchestrator");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("postgres://gateway@127.0.0.1:1/orchestrator", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Failed to connect", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.Error + result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_info_and_revert_work_on_postgres_with_the_postgres_files()
+    {
+        await using var postgres = await TestPostgres.CreateDatabaseAsync("cli");
+        var environment = new Dictionary<string, string?> { ["DATABASE_URL"] = postgres.Url };
+
+        var run = await GatewayExecutable.RunAsync(_database.Directory, environment, "migrate", "run");
+        var info = await GatewayExecutable.RunAsync(_database.Directory, environment, "migrate", "info");
+        var revert = await GatewayExecutable.RunAsync(_database.Directory, environment, "migrate", "revert", "--set", "gateway", "--target-version", "0");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("10 migrations applied", run.Output, StringComparison.Ordinal);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Equal(10, info.Output.Split('\n').Count(line => line.Contains(" applied ", StringComparison.Ordinal) && line.Contains(" ok ", StringComparison.Ordinal)));
+        Assert.True(revert.ExitCode == 0, revert.ToString());
+        await using var connection = postgres.Open();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT (SELECT count(*) FROM _sqlx_migrations) * 10 + (SELECT count(*) FROM _gateway_migrations)", connection);
+        Assert.Equal(70L, await count.ExecuteScalarAsync());
+        // The PostgreSQL files, not the SQLite ones: native types.
+        await using var type = new Npgsql.NpgsqlCommand("SELECT data_type FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'created_at'", connection);
+        Assert.Equal("timestamp with time zone", await type.ExecuteScalarAsync());
     }
 
     [Fact]

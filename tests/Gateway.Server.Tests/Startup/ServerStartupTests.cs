@@ -75,6 +75,18 @@ public sealed class ServerStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task On_a_postgres_url_the_server_refuses_to_start_naming_the_database_without_its_password()
+    {
+        await using var server = await GatewayServerProcess.StartAsync(
+            _database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = "postgres://gateway:hunter2@127.0.0.1:1/orchestrator" });
+        var exitCode = await server.WaitForExitAsync(ExitTimeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("postgres://gateway@127.0.0.1:1/orchestrator is a PostgreSQL database", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Refuses_to_start_with_pending_migrations_when_applying_at_start_is_off()
     {
         await using var server = await GatewayServerProcess.StartAsync(

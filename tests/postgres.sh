@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for the tests, on loopback only: `tests/postgres.sh start` (idempotent: a running
+# cluster is left as it is) prints its URL; `tests/postgres.sh stop` stops it and deletes its files.
+# Installs Debian's postgresql when no PostgreSQL is on the machine (needs root, as on the CI machine).
+# fsync is off (the tests never lose the machine's power); synchronous_commit stays on, so a commit a test saw
+# acknowledged survives a killed server or node.
+set -euo pipefail
+
+root="${GATEWAY_TEST_PG_ROOT:-${TMPDIR:-/tmp}/gateway-test-pg}"
+port="${GATEWAY_TEST_PG_PORT:-55432}"
+url="postgres://postgres@127.0.0.1:${port}/postgres"
+
+bindir() {
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir
+    return
+  fi
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  if [ -z "$found" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "postgres.sh: PostgreSQL is not installed; run this as root (it uses apt-get)" >&2
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    found=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  echo "$found"
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$root"
+    # Several test processes may start it at once: one does, the others wait and find it running.
+    exec 9>"$root.lock"
+    flock 9
+    bin=$(bindir)
+    [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$root"
+    chmod 700 "$root"
+    if ! as_postgres "$bin/pg_ctl" -D "$root/data" status >/dev/null 2>&1; then
+      if [ ! -s "$root/data/PG_VERSION" ]; then
+        as_postgres "$bin/initdb" -D "$root/data" -U postgres -A trust -E UTF8 --no-sync >"$root/initdb.log" 2>&1 \
+          || { cat "$root/initdb.log" >&2; exit 1; }
+      fi
+      # The server must inherit neither the lock (it would hold it for its whole life) nor this script's output
+      # (a caller reading it to the end would wait for the server to exit).
+      as_postgres "$bin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=off -c full_page_writes=off -c max_connections=300" start \
+        >"$root/pg_ctl.log" 2>&1 9>&- </dev/null \
+        || { cat "$root/pg_ctl.log" >&2; tail -20 "$root/server.log" >&2; exit 1; }
+    fi
+    echo "$url"
+    ;;
+  stop)
+    if [ -d "$root/data" ]; then
+      bin=$(bindir)
+      as_postgres "$bin/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$root" "$root.lock"
+    ;;
+  url)
+    echo "$url"
+    ;;
+  *)
+    echo "usage: tests/postgres.sh start|stop|url" >&2
+    exit 2
+    ;;
+esac
