@@ -21,12 +21,24 @@ public static class GatewayDataServiceCollectionExtensions
     /// </param>
     public static IServiceCollection AddGatewayDbContext(this IServiceCollection services, string sqliteConnectionString)
     {
-        ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(sqliteConnectionString);
+        return services.AddGatewayDbContext((options, time) => options.UseGatewaySqlite(sqliteConnectionString, time));
+    }
 
+    /// <summary>As <see cref="AddGatewayDbContext"/>, on PostgreSQL (<see cref="GatewayDbContextOptionsExtensions.UseGatewayPostgres"/>).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="npgsqlConnectionString">An Npgsql connection string to a migrated database.</param>
+    public static IServiceCollection AddGatewayPostgresDbContext(this IServiceCollection services, string npgsqlConnectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(npgsqlConnectionString);
+        return services.AddGatewayDbContext((options, time) => options.UseGatewayPostgres(npgsqlConnectionString, time));
+    }
+
+    private static IServiceCollection AddGatewayDbContext(this IServiceCollection services, Action<DbContextOptionsBuilder, TimeProvider> use)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddPooledDbContextFactory<GatewayDbContext>((provider, options) =>
-            options.UseGatewaySqlite(sqliteConnectionString, provider.GetRequiredService<TimeProvider>()));
+        services.AddPooledDbContextFactory<GatewayDbContext>((provider, options) => use(options, provider.GetRequiredService<TimeProvider>()));
         services.TryAddScoped(provider => provider.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContext());
         return services;
     }

@@ -5,10 +5,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Gateway.Data;
 
 /// <summary>
-/// EF Core over the orchestrator's six tables. The schema belongs to the SQL migrations (migrations/sqlite):
-/// never call <c>EnsureCreated</c> or EF migrations on it. Configure with
-/// <see cref="GatewayDataServiceCollectionExtensions.AddGatewayDbContext"/> or
-/// <see cref="GatewayDbContextOptionsExtensions.UseGatewaySqlite"/>, which add the timestamp and connection interceptors.
+/// EF Core over the orchestrator's six tables, one model for SQLite and PostgreSQL. The schema belongs to the SQL
+/// migrations (migrations/sqlite, migrations/postgres): never call <c>EnsureCreated</c> or EF migrations on it.
+/// Configure with <see cref="GatewayDataServiceCollectionExtensions.AddGatewayDbContext"/>,
+/// <see cref="GatewayDbContextOptionsExtensions.UseGatewaySqlite"/> or
+/// <see cref="GatewayDbContextOptionsExtensions.UseGatewayPostgres"/>, which add the timestamp and connection interceptors.
 /// </summary>
 public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options) : DbContext(options)
 {
@@ -34,9 +35,18 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
 
-        // Every timestamp column is TEXT in one layout (see UtcDateTimeConverter); nullable ones too.
-        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
-        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+        if (Database.IsNpgsql())
+        {
+            // TIMESTAMPTZ: UTC at PostgreSQL's microsecond precision (see UtcMicrosecondConverter).
+            configurationBuilder.Properties<DateTime>().HaveConversion<UtcMicrosecondConverter>();
+            configurationBuilder.Properties<DateTime?>().HaveConversion<UtcMicrosecondConverter>();
+        }
+        else
+        {
+            // Every timestamp column is TEXT in one layout (see UtcDateTimeConverter); nullable ones too.
+            configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+            configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+        }
 
         // Enum columns hold the snake_case names their CHECK constraints list.
         configurationBuilder.Properties<AgentTaskStatus>().HaveConversion<StoreEnumConverter<AgentTaskStatus>>();

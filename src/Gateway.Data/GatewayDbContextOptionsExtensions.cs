@@ -51,6 +51,22 @@ public static class GatewayDbContextOptionsExtensions
             new PreparedStatementInterceptor(),
             new TimestampInterceptor(timeProvider ?? TimeProvider.System));
 
+    /// <summary>
+    /// Uses PostgreSQL (Npgsql) with Gateway's settings: timestamps as UTC <c>TIMESTAMPTZ</c> at microsecond precision
+    /// (the application-owned ones taken from <paramref name="timeProvider"/> and cut to it), the same model as on
+    /// SQLite. Npgsql prepares statements itself (<c>Max Auto Prepare</c> in the connection string).
+    /// </summary>
+    public static DbContextOptionsBuilder UseGatewayPostgres(
+        this DbContextOptionsBuilder builder,
+        string npgsqlConnectionString,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(npgsqlConnectionString);
+        return builder.UseNpgsql(npgsqlConnectionString)
+            .AddInterceptors(new TimestampInterceptor(timeProvider ?? TimeProvider.System, Conversion.UtcMicrosecondConverter.TicksPerMicrosecond));
+    }
+
     /// <inheritdoc cref="UseGatewaySqlite(DbContextOptionsBuilder, string, TimeProvider?)"/>
     public static DbContextOptionsBuilder<TContext> UseGatewaySqlite<TContext>(
         this DbContextOptionsBuilder<TContext> builder,

@@ -17,7 +17,12 @@ namespace Gateway.Data.Interceptors;
 /// it alone and the tracked entity holds what the row holds (and what the next concurrency check compares).</item>
 /// </list>
 /// </summary>
-internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChangesInterceptor
+/// <remarks>
+/// <paramref name="resolution"/> is the column's precision in ticks (1 on SQLite's text, 10 on PostgreSQL's
+/// microseconds): the clock is cut to it and the step past the value read is one unit of it, so the tracked entity
+/// holds exactly what the row holds.
+/// </remarks>
+internal sealed class TimestampInterceptor(TimeProvider timeProvider, long resolution = 1) : SaveChangesInterceptor
 {
     internal const string CreatedAt = "CreatedAt";
     internal const string UpdatedAt = "UpdatedAt";
@@ -47,7 +52,8 @@ internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChan
             return;
         }
 
-        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var clock = timeProvider.GetUtcNow().UtcDateTime;
+        var now = new DateTime(clock.Ticks - (clock.Ticks % resolution), DateTimeKind.Utc);
         foreach (var entry in context.ChangeTracker.Entries())
         {
             switch (entry.State)
@@ -69,7 +75,7 @@ internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChan
                     {
                         var updatedAt = entry.Property(updatedAtProperty);
                         var previous = (DateTime)updatedAt.OriginalValue!;
-                        updatedAt.CurrentValue = now > previous ? now : previous.AddTicks(1);
+                        updatedAt.CurrentValue = now > previous ? now : previous.AddTicks(resolution);
                         updatedAt.IsModified = true;
                     }
 
@@ -77,6 +83,24 @@ internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChan
 
                 default:
                     break;
+            }
+
+            if (resolution > 1 && entry.State is EntityState.Added or EntityState.Modified)
+            {
+                CutToResolution(entry);
+            }
+        }
+    }
+
+    /// <summary>Every timestamp the caller set, cut to the column's precision: the tracked entity holds what the row will.</summary>
+    private void CutToResolution(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry)
+    {
+        foreach (var property in StampedProperties.Of(entry.Metadata).All)
+        {
+            var value = entry.Property(property);
+            if (value.CurrentValue is DateTime at && at.Ticks % resolution != 0)
+            {
+                value.CurrentValue = new DateTime(at.Ticks - (at.Ticks % resolution), at.Kind);
             }
         }
     }
@@ -86,14 +110,15 @@ internal sealed class TimestampInterceptor(TimeProvider timeProvider) : SaveChan
     /// type (a model's entity types do not change): looking them up by name for every entry of every save showed in
     /// profiles of the change writer.
     /// </summary>
-    private sealed record StampedProperties(IProperty[] OnInsert, IProperty? UpdatedAt)
+    private sealed record StampedProperties(IProperty[] OnInsert, IProperty? UpdatedAt, IProperty[] All)
     {
         private static readonly ConditionalWeakTable<IEntityType, StampedProperties> ByType = [];
 
         public static StampedProperties Of(IEntityType type) =>
             ByType.GetValue(type, static type => new StampedProperties(
                 [.. SetOnInsert.Select(name => DateTimeProperty(type, name)).OfType<IProperty>()],
-                DateTimeProperty(type, TimestampInterceptor.UpdatedAt)));
+                DateTimeProperty(type, TimestampInterceptor.UpdatedAt),
+                [.. type.GetProperties().Where(property => property.ClrType == typeof(DateTime) || property.ClrType == typeof(DateTime?))]));
 
         private static IProperty? DateTimeProperty(IEntityType type, string name) =>
             type.FindProperty(name) is { ClrType: var clrType } property && clrType == typeof(DateTime) ? property : null;

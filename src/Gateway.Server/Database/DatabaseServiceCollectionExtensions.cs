@@ -19,7 +19,15 @@ public static partial class DatabaseServiceCollectionExtensions
         builder.Services.AddSingleton<StartupMigration>();
         builder.Services.AddSingleton<SchemaValues>();
         builder.Services.AddSingleton<StorageHealth>();
-        builder.Services.AddGatewayDbContext(database.ConnectionString);
+        if (database.IsPostgres)
+        {
+            builder.Services.AddGatewayPostgresDbContext(database.ConnectionString);
+        }
+        else
+        {
+            builder.Services.AddGatewayDbContext(database.ConnectionString);
+        }
+
         return builder;
     }
 
