@@ -32,4 +32,17 @@ internal interface ISignalStore
 /// <param name="Kind">One of the <see cref="ClusterSignals"/> kinds.</param>
 /// <param name="TargetNode">The node it is for; null: every node.</param>
 /// <param name="Payload">JSON.</param>
-internal sealed record Signal(long Id, string Kind, string OriginNode, string? TargetNode, string Payload, DateTime CreatedAt);
+internal sealed record Signal(long Id, string Kind, string OriginNode, string? TargetNode, string Payload, DateTime CreatedAt)
+{
+    /// <summary>The columns every store's read selects, in order.</summary>
+    public const string Columns = "id, kind, origin_node, target_node, payload, created_at";
+
+    /// <summary>A row of <see cref="Columns"/>; <paramref name="createdAt"/> reads the provider's timestamp column.</summary>
+    public static Signal Read(System.Data.Common.DbDataReader reader, Func<System.Data.Common.DbDataReader, int, DateTime> createdAt) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetString(4),
+        createdAt(reader, 5));
+}

@@ -43,8 +43,8 @@ internal sealed class PostgresSignalStore : ISignalStore
     public async Task<List<Signal>> ReadAfterAsync(long after, string nodeId, int max, CancellationToken cancellationToken)
     {
         await using var select = _dataSource.CreateCommand(
-            """
-            SELECT id, kind, origin_node, target_node, payload, created_at FROM gateway_signals
+            $"""
+            SELECT {Signal.Columns} FROM gateway_signals
             WHERE id > @after AND origin_node <> @node AND (target_node IS NULL OR target_node = @node)
             ORDER BY id LIMIT @max
             """);
@@ -55,13 +55,7 @@ internal sealed class PostgresSignalStore : ISignalStore
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            signals.Add(new Signal(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetString(4),
-                reader.GetFieldValue<DateTime>(5)));
+            signals.Add(Signal.Read(reader, (row, ordinal) => row.GetFieldValue<DateTime>(ordinal)));
         }
 
         return signals;

@@ -39,8 +39,8 @@ internal sealed class SqliteSignalStore : ISignalStore
         await connection.OpenAsync(cancellationToken);
         await using var select = connection.CreateCommand();
         select.CommandText =
-            """
-            SELECT id, kind, origin_node, target_node, payload, created_at FROM gateway_signals
+            $"""
+            SELECT {Signal.Columns} FROM gateway_signals
             WHERE id > $after AND origin_node <> $node AND (target_node IS NULL OR target_node = $node)
             ORDER BY id LIMIT $max
             """;
@@ -51,13 +51,7 @@ internal sealed class SqliteSignalStore : ISignalStore
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            signals.Add(new Signal(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetString(4),
-                UtcDateTimeConverter.Parse(reader.GetString(5))));
+            signals.Add(Signal.Read(reader, (row, ordinal) => UtcDateTimeConverter.Parse(row.GetString(ordinal))));
         }
 
         return signals;

@@ -140,6 +140,11 @@ internal sealed class PostgresSessionStore : ISessionStore
             }
 
             var reaped = candidates.Where(candidate => !keep(candidate)).ToArray();
+            if (reaped.Length == 0)
+            {
+                return [];
+            }
+
             await using var update = Command($"UPDATE sessions SET {CloseSet} WHERE id = ANY(@ids) AND is_active {Returning}");
             update.Parameters.AddWithValue("ids", reaped);
             SetClose(update, CloseReasons.Stale, message: null, at);
