@@ -34,11 +34,26 @@ public static class GatewayDataServiceCollectionExtensions
         return services.AddGatewayDbContext((options, time) => options.UseGatewayPostgres(npgsqlConnectionString, time));
     }
 
-    private static IServiceCollection AddGatewayDbContext(this IServiceCollection services, Action<DbContextOptionsBuilder, TimeProvider> use)
+    /// <summary>
+    /// As <see cref="AddGatewayPostgresDbContext(IServiceCollection, string)"/>, on the application's one
+    /// <see cref="Npgsql.NpgsqlDataSource"/> (one connection pool for EF Core and the application's own commands).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="dataSource">Resolves the data source, a singleton the caller registers.</param>
+    public static IServiceCollection AddGatewayPostgresDbContext(this IServiceCollection services, Func<IServiceProvider, Npgsql.NpgsqlDataSource> dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return services.AddGatewayDbContext((provider, options, time) => options.UseGatewayPostgres(dataSource(provider), time));
+    }
+
+    private static IServiceCollection AddGatewayDbContext(this IServiceCollection services, Action<DbContextOptionsBuilder, TimeProvider> use) =>
+        services.AddGatewayDbContext((_, options, time) => use(options, time));
+
+    private static IServiceCollection AddGatewayDbContext(this IServiceCollection services, Action<IServiceProvider, DbContextOptionsBuilder, TimeProvider> use)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddPooledDbContextFactory<GatewayDbContext>((provider, options) => use(options, provider.GetRequiredService<TimeProvider>()));
+        services.AddPooledDbContextFactory<GatewayDbContext>((provider, options) => use(provider, options, provider.GetRequiredService<TimeProvider>()));
         services.TryAddScoped(provider => provider.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContext());
         return services;
     }

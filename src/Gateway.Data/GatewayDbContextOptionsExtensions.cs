@@ -63,9 +63,37 @@ public static class GatewayDbContextOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(npgsqlConnectionString);
-        return builder.UseNpgsql(npgsqlConnectionString)
-            .AddInterceptors(new TimestampInterceptor(timeProvider ?? TimeProvider.System, Conversion.UtcMicrosecondConverter.TicksPerMicrosecond));
+        return builder.UseNpgsql(npgsqlConnectionString).AddGatewayPostgresInterceptors(timeProvider);
     }
+
+    /// <summary>The same on a data source (its pool shared with the application's own commands).</summary>
+    public static DbContextOptionsBuilder UseGatewayPostgres(
+        this DbContextOptionsBuilder builder,
+        Npgsql.NpgsqlDataSource dataSource,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return builder.UseNpgsql(dataSource).AddGatewayPostgresInterceptors(timeProvider);
+    }
+
+    /// <summary>
+    /// The same on a connection the caller owns (a long-lived writer's): every context built with these options uses
+    /// that connection and no other.
+    /// </summary>
+    public static DbContextOptionsBuilder<TContext> UseGatewayPostgres<TContext>(
+        this DbContextOptionsBuilder<TContext> builder,
+        System.Data.Common.DbConnection connection,
+        TimeProvider? timeProvider = null)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(connection);
+        return (DbContextOptionsBuilder<TContext>)builder.UseNpgsql(connection).AddGatewayPostgresInterceptors(timeProvider);
+    }
+
+    private static DbContextOptionsBuilder AddGatewayPostgresInterceptors(this DbContextOptionsBuilder builder, TimeProvider? timeProvider) =>
+        builder.AddInterceptors(new TimestampInterceptor(timeProvider ?? TimeProvider.System, Conversion.UtcMicrosecondConverter.TicksPerMicrosecond));
 
     /// <inheritdoc cref="UseGatewaySqlite(DbContextOptionsBuilder, string, TimeProvider?)"/>
     public static DbContextOptionsBuilder<TContext> UseGatewaySqlite<TContext>(

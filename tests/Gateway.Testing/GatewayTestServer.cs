@@ -11,7 +11,8 @@ using Microsoft.IdentityModel.Tokens;
 namespace Gateway.Testing;
 
 /// <summary>
-/// The real gateway (Program) on a real Kestrel port on 127.0.0.1, with its own SQLite file, node id and signing key.
+/// The real gateway (Program) on a real Kestrel port on 127.0.0.1, with its own database (a SQLite file, or a PostgreSQL
+/// database in a run with <see cref="TestDatabases.ProviderVariable"/>=postgres), node id and signing key.
 /// Tests mint tokens here with the key, independently of the gateway's own issuer.
 /// </summary>
 public sealed class GatewayTestServer : WebApplicationFactory<Program>
@@ -23,21 +24,21 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
     static GatewayTestServer() => TestThreadPool.RaiseMinimum();
 
     /// <param name="settings">Overrides, e.g. <c>["Sessions:FlushIntervalSeconds"] = "0.2"</c>.</param>
-    /// <param name="database">A database to reuse (to restart a server on it); a fresh file when null.</param>
+    /// <param name="database">A database to reuse (to restart a server on it, or to put several nodes on one); a fresh one of the run's provider when null.</param>
     /// <param name="configureServices">Runs after the gateway's own registrations, e.g. to add a log-capturing <c>ILoggerProvider</c>.</param>
     public GatewayTestServer(
         IReadOnlyDictionary<string, string?>? settings = null,
-        TemporarySqliteFile? database = null,
+        ITestDatabase? database = null,
         string? nodeId = null,
         Action<IServiceCollection>? configureServices = null)
     {
         _configureServices = configureServices;
         OwnsDatabase = database is null;
-        Database = database ?? new TemporarySqliteFile("gateway.db");
+        Store = database ?? TestDatabases.Create("gateway.db");
         NodeId = nodeId ?? "test-node-" + Guid.NewGuid().ToString("N")[..8];
         _settings = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            ["DATABASE_URL"] = Database.DatabaseUrl,
+            ["DATABASE_URL"] = Store.DatabaseUrl,
             ["Node:Id"] = NodeId,
             ["Auth:SigningKey"] = SigningKey,
             ["Auth:ClockSkewSeconds"] = "0",
@@ -54,7 +55,12 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
     /// <summary>The same for every test server, so a token can be minted before a server restarts.</summary>
     public static string SigningKey => "gateway-tests-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
 
-    public TemporarySqliteFile Database { get; }
+    /// <summary>The server's database, on whichever provider this run uses.</summary>
+    public ITestDatabase Store { get; }
+
+    /// <summary>The server's SQLite file, for the tests that run on SQLite only.</summary>
+    public TemporarySqliteFile Database => Store as TemporarySqliteFile
+        ?? throw new InvalidOperationException("this test server runs on PostgreSQL: a test that runs on both providers reads its rows through Store");
 
     public bool OwnsDatabase { get; }
 
@@ -151,7 +157,7 @@ public sealed class GatewayTestServer : WebApplicationFactory<Program>
 
         if (disposing && OwnsDatabase)
         {
-            Database.Dispose();
+            Store.Dispose();
         }
     }
 }

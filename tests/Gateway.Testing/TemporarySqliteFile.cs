@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Gateway.Testing;
 
 /// <summary>A real SQLite file in its own temporary folder, deleted with the folder on dispose.</summary>
-public sealed class TemporarySqliteFile : IDisposable
+public sealed class TemporarySqliteFile : ITestDatabase
 {
     public TemporarySqliteFile(string name = "test.db")
     {
@@ -28,35 +28,15 @@ public sealed class TemporarySqliteFile : IDisposable
         Pooling = false,
     }.ConnectionString;
 
+    public bool IsPostgres => false;
+
+    public System.Data.Common.DbConnection OpenConnection() => Open();
+
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         return connection;
-    }
-
-    /// <summary>Runs a scalar query on a fresh connection, e.g. a COUNT(*).</summary>
-    public long QueryLong(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The first column of every row of a query, as integers (e.g. event ids in order).</summary>
-    public long[] QueryLongs(string sql) => QueryColumn(sql, reader => reader.GetInt64(0));
-
-    /// <summary>The first column of every row of a query, as text; a NULL reads as <c>&lt;null&gt;</c>.</summary>
-    public string[] QueryStrings(string sql) => QueryColumn(sql, reader => reader.IsDBNull(0) ? "<null>" : reader.GetString(0));
-
-    /// <summary>Runs a scalar query on a fresh connection and returns its text (null for NULL or no row).</summary>
-    public string? QueryString(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar() is { } value and not DBNull ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
     /// <summary>Applies the orchestrator's seven migrations from the repository with Gateway's runner.</summary>
@@ -84,21 +64,6 @@ public sealed class TemporarySqliteFile : IDisposable
     /// process writing would: the gateway's writers wait for it or give up with database_busy.
     /// </summary>
     public IDisposable HoldWriteLock() => new WriteLock(Open());
-
-    private T[] QueryColumn<T>(string sql, Func<SqliteDataReader, T> read)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<T>();
-        while (reader.Read())
-        {
-            values.Add(read(reader));
-        }
-
-        return [.. values];
-    }
 
     public void Dispose()
     {

@@ -6,7 +6,6 @@ using Gateway.Server.Database;
 using Gateway.Server.Sessions;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Cluster;
@@ -37,7 +36,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     private static readonly string Version =
         typeof(NodeRegistry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    private readonly DatabaseLocation _database;
+    private readonly DatabaseConnections _connections;
     private readonly SessionWriter _writer;
     private readonly ISessionStore _store;
     private readonly SessionManager _sessions;
@@ -52,7 +51,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     private bool _failing;
 
     public NodeRegistry(
-        DatabaseLocation database,
+        DatabaseConnections connections,
         SessionWriter writer,
         ISessionStore store,
         SessionManager sessions,
@@ -64,7 +63,7 @@ internal sealed partial class NodeRegistry : BackgroundService
         IHostApplicationLifetime lifetime,
         ILogger<NodeRegistry> logger)
     {
-        _database = database;
+        _connections = connections;
         _writer = writer;
         _store = store;
         _sessions = sessions;
@@ -90,9 +89,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     /// </summary>
     public async Task<bool> ClaimAsync(CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(_database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        SqliteBusyTimeout.Apply(connection);
+        await using var connection = await _connections.OpenAsync(cancellationToken);
         var seen = await FindAsync(connection, NodeId, cancellationToken);
         if (seen is not null && IsLive(seen))
         {
@@ -109,23 +106,18 @@ internal sealed partial class NodeRegistry : BackgroundService
         }
 
         var at = _time.GetUtcNow().UtcDateTime;
-        await using var command = connection.CreateCommand();
         // Taken only if the row is still what was looked at: another process claiming it meanwhile wins.
-        command.CommandText = seen is null
-            ? "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $at, $at) ON CONFLICT (id) DO NOTHING"
+        await using var command = connection.Command(seen is null
+            ? "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES (@id, @instance, @version, @address, @at, @at) ON CONFLICT (id) DO NOTHING"
             : """
-              UPDATE gateway_nodes SET instance_id = $instance, version = $version, address = $address, started_at = $at, last_seen = $at
-              WHERE id = $id AND instance_id = $seenInstance AND last_seen = $seenAt
-              """;
-        command.Parameters.AddWithValue("$id", NodeId);
-        command.Parameters.AddWithValue("$instance", InstanceId);
-        command.Parameters.AddWithValue("$version", Version);
-        command.Parameters.AddWithValue("$address", string.IsNullOrEmpty(_options.Address) ? DBNull.Value : _options.Address);
-        command.Parameters.AddWithValue("$at", UtcDateTimeConverter.Format(at));
+              UPDATE gateway_nodes SET instance_id = @instance, version = @version, address = @address, started_at = @at, last_seen = @at
+              WHERE id = @id AND instance_id = @seenInstance AND last_seen = @seenAt
+              """)
+            .With("@id", NodeId).With("@instance", InstanceId).With("@version", Version)
+            .With("@address", string.IsNullOrEmpty(_options.Address) ? null : _options.Address).With("@at", _connections.Timestamp(at));
         if (seen is not null)
         {
-            command.Parameters.AddWithValue("$seenInstance", seen.InstanceId);
-            command.Parameters.AddWithValue("$seenAt", UtcDateTimeConverter.Format(seen.LastSeen));
+            command.With("@seenInstance", seen.InstanceId).With("@seenAt", _connections.Timestamp(seen.LastSeen));
         }
 
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -148,18 +140,15 @@ internal sealed partial class NodeRegistry : BackgroundService
     /// <summary>The registry row of a node, read now; null when it has none (stopped, lost, or never registered).</summary>
     public async Task<NodeRecord?> FindAsync(string nodeId, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(_database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await _connections.OpenAsync(cancellationToken);
         return await FindAsync(connection, nodeId, cancellationToken);
     }
 
     /// <summary>Every node in the registry with its active sessions, for admins; a node past LostAfter shows as not live until a peer removes it.</summary>
     public async Task<List<NodeStatus>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(_database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var select = connection.CreateCommand();
-        select.CommandText = $"SELECT {Columns} FROM gateway_nodes ORDER BY id";
+        await using var connection = await _connections.OpenAsync(cancellationToken);
+        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes ORDER BY id");
         var nodes = await ReadAllAsync(select, cancellationToken);
         var sessions = await _store.ActiveByNodeAsync(cancellationToken);
         return nodes.Select(node => new NodeStatus(
@@ -216,8 +205,8 @@ internal sealed partial class NodeRegistry : BackgroundService
             await _writer.ExecuteAsync(
                 async (transaction, token) =>
                 {
-                    await using var delete = transaction.Connection.Command("DELETE FROM gateway_nodes WHERE id = $id AND instance_id = $instance", transaction.Transaction)
-                        .With("$id", NodeId).With("$instance", InstanceId);
+                    await using var delete = transaction.Connection.Command("DELETE FROM gateway_nodes WHERE id = @id AND instance_id = @instance", transaction.Transaction)
+                        .With("@id", NodeId).With("@instance", InstanceId);
                     return await delete.ExecuteNonQueryAsync(token);
                 },
                 budget.Token);
@@ -244,8 +233,8 @@ internal sealed partial class NodeRegistry : BackgroundService
                 var lost = new List<(NodeRecord Node, List<SessionInfo> Sessions)>();
                 foreach (var peer in await LostPeersAsync(connection, within, now - _options.LostAfter, token))
                 {
-                    await using var delete = connection.Command("DELETE FROM gateway_nodes WHERE id = $id AND last_seen = $seen", within)
-                        .With("$id", peer.Id).With("$seen", UtcDateTimeConverter.Format(peer.LastSeen));
+                    await using var delete = connection.Command("DELETE FROM gateway_nodes WHERE id = @id AND last_seen = @seen", within)
+                        .With("@id", peer.Id).With("@seen", _connections.Timestamp(peer.LastSeen));
                     if (await delete.ExecuteNonQueryAsync(token) == 1)
                     {
                         lost.Add((peer, await transaction.CloseNodeAsync(peer.Id, CloseReasons.NodeLost, now, token)));
@@ -282,8 +271,8 @@ internal sealed partial class NodeRegistry : BackgroundService
     private async Task<OwnBeat> BeatOwnAsync(DbConnection connection, DbTransaction transaction, DateTime now, string? address, CancellationToken token)
     {
         await using (var update = connection.Command(
-            "UPDATE gateway_nodes SET last_seen = $now, address = COALESCE($address, address) WHERE id = $id AND instance_id = $instance", transaction)
-            .With("$now", UtcDateTimeConverter.Format(now)).With("$address", address).With("$id", NodeId).With("$instance", InstanceId))
+            "UPDATE gateway_nodes SET last_seen = @now, address = COALESCE(@address, address) WHERE id = @id AND instance_id = @instance", transaction)
+            .With("@now", _connections.Timestamp(now)).With("@address", address).With("@id", NodeId).With("@instance", InstanceId))
         {
             if (await update.ExecuteNonQueryAsync(token) == 1)
             {
@@ -297,28 +286,28 @@ internal sealed partial class NodeRegistry : BackgroundService
         }
 
         await using var insert = connection.Command(
-                "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ($id, $instance, $version, $address, $now, $now)", transaction)
-            .With("$id", NodeId).With("$instance", InstanceId).With("$version", Version).With("$address", address).With("$now", UtcDateTimeConverter.Format(now));
+                "INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES (@id, @instance, @version, @address, @now, @now)", transaction)
+            .With("@id", NodeId).With("@instance", InstanceId).With("@version", Version).With("@address", address).With("@now", _connections.Timestamp(now));
         await insert.ExecuteNonQueryAsync(token);
         return OwnBeat.Reregistered;
     }
 
     private async Task<List<NodeRecord>> LostPeersAsync(DbConnection connection, DbTransaction transaction, DateTime cutoff, CancellationToken token)
     {
-        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id <> $id AND last_seen < $cutoff", transaction)
-            .With("$id", NodeId).With("$cutoff", UtcDateTimeConverter.Format(cutoff));
+        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id <> @id AND last_seen < @cutoff", transaction)
+            .With("@id", NodeId).With("@cutoff", _connections.Timestamp(cutoff));
         return await ReadAllAsync(select, token);
     }
 
     private const string Columns = "id, instance_id, version, address, started_at, last_seen";
 
-    private static async Task<NodeRecord?> FindAsync(DbConnection connection, string nodeId, CancellationToken token, DbTransaction? transaction = null)
+    private async Task<NodeRecord?> FindAsync(DbConnection connection, string nodeId, CancellationToken token, DbTransaction? transaction = null)
     {
-        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id = $id", transaction).With("$id", nodeId);
+        await using var select = connection.Command($"SELECT {Columns} FROM gateway_nodes WHERE id = @id", transaction).With("@id", nodeId);
         return (await ReadAllAsync(select, token)).FirstOrDefault();
     }
 
-    private static async Task<List<NodeRecord>> ReadAllAsync(DbCommand select, CancellationToken token)
+    private async Task<List<NodeRecord>> ReadAllAsync(DbCommand select, CancellationToken token)
     {
         var nodes = new List<NodeRecord>();
         await using var reader = await select.ExecuteReaderAsync(token);
@@ -329,8 +318,8 @@ internal sealed partial class NodeRegistry : BackgroundService
                 reader.GetString(1),
                 reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3),
-                UtcDateTimeConverter.Parse(reader.GetString(4)),
-                UtcDateTimeConverter.Parse(reader.GetString(5))));
+                _connections.ReadTimestamp(reader, 4),
+                _connections.ReadTimestamp(reader, 5)));
         }
 
         return nodes;

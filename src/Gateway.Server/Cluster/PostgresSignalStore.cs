@@ -9,7 +9,8 @@ namespace Gateway.Server.Cluster;
 /// <c>gateway_signals</c> on PostgreSQL. An identity's values are taken before commit, so on their own they are not
 /// in commit order: every insert first takes one transaction-scoped advisory lock, held to its commit, so signal
 /// writers of every node commit one after the other and ids increase in commit order. The price: signal writes of
-/// the whole cluster serialise (they are small, and each session writer batches its own).
+/// the whole cluster serialise (they are small, and each session writer batches its own). Each insert also notifies
+/// the other nodes at commit (<see cref="Events.PostgresEventLog.Channel"/>), as the event log's appends do.
 /// </summary>
 internal sealed class PostgresSignalStore : ISignalStore
 {
@@ -27,7 +28,7 @@ internal sealed class PostgresSignalStore : ISignalStore
     {
         await using var insert = new NpgsqlCommand(
             """
-            SELECT pg_advisory_xact_lock(hashtextextended('gateway.signals', 0));
+            SELECT pg_advisory_xact_lock(hashtextextended('gateway.signals', 0)), pg_notify('gateway_log', @origin);
             INSERT INTO gateway_signals (kind, origin_node, target_node, payload, created_at) VALUES (@kind, @origin, @target, @payload, @at);
             """,
             (NpgsqlConnection)transaction.Connection,

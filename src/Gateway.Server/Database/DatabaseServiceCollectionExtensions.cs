@@ -2,12 +2,8 @@ using Gateway.Data;
 
 namespace Gateway.Server.Database;
 
-public static partial class DatabaseServiceCollectionExtensions
+public static class DatabaseServiceCollectionExtensions
 {
-    [LoggerMessage(EventId = 1012, Level = LogLevel.Critical,
-        Message = "Refusing to start: {Database} is a PostgreSQL database, and this version of the gateway server runs on SQLite only (`gateway migrate` works on PostgreSQL). Use a sqlite: DATABASE_URL")]
-    private static partial void LogPostgresNotServed(ILogger logger, string database);
-
     /// <summary>Resolves the database (DATABASE_URL over appsettings), registers EF Core on it and the start-up migration.</summary>
     public static WebApplicationBuilder AddGatewayDatabase(this WebApplicationBuilder builder)
     {
@@ -21,11 +17,15 @@ public static partial class DatabaseServiceCollectionExtensions
         builder.Services.AddSingleton<StorageHealth>();
         if (database.IsPostgres)
         {
-            builder.Services.AddGatewayPostgresDbContext(database.ConnectionString);
+            // One pool for EF Core, the stores, the registry and health; the follower's listener holds one more.
+            builder.Services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));
+            builder.Services.AddGatewayPostgresDbContext(provider => provider.GetRequiredService<Npgsql.NpgsqlDataSource>());
+            builder.Services.AddSingleton(provider => new DatabaseConnections(database, provider.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         }
         else
         {
             builder.Services.AddGatewayDbContext(database.ConnectionString);
+            builder.Services.AddSingleton(new DatabaseConnections(database, null));
         }
 
         return builder;
@@ -37,14 +37,6 @@ public static partial class DatabaseServiceCollectionExtensions
     /// </summary>
     public static async Task<bool> PrepareGatewayDatabaseAsync(this WebApplication app)
     {
-        var database = app.Services.GetRequiredService<DatabaseLocation>();
-        if (database.IsPostgres)
-        {
-            // The migrations and the CLI run on PostgreSQL; the server's stores do not yet.
-            LogPostgresNotServed(app.Logger, database.Shown);
-            return false;
-        }
-
         app.Services.GetRequiredService<InMemoryDatabaseAnchor>();
         return await app.Services.GetRequiredService<StartupMigration>().RunAsync(app.Lifetime.ApplicationStopping)
             && await app.Services.GetRequiredService<Cluster.NodeRegistry>().ClaimAsync(app.Lifetime.ApplicationStopping);

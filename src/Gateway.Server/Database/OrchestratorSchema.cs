@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Gateway.Data.Conversion;
 using Gateway.Data.Entities;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -19,7 +20,7 @@ internal static partial class OrchestratorSchema
     /// Gateway's migration set's), plus columns the table has that Gateway never writes and that have no default
     /// (its inserts would fail). Empty when the database serves.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> FindProblemsAsync(SqliteConnection connection, IModel model, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> FindProblemsAsync(DbConnection connection, IModel model, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         foreach (var (table, columns) in RequiredColumns(model))
@@ -53,7 +54,7 @@ internal static partial class OrchestratorSchema
             .ToList();
 
     /// <summary>The values the database's CHECK constraints allow in each enum column Gateway writes.</summary>
-    public static async Task<SchemaValueSets> LearnValuesAsync(SqliteConnection connection, CancellationToken cancellationToken) => new(
+    public static async Task<SchemaValueSets> LearnValuesAsync(DbConnection connection, CancellationToken cancellationToken) => new(
         await AllowedAsync<AgentTaskStatus>(connection, "tasks", "status", cancellationToken),
         await AllowedAsync<WorkflowStatus>(connection, "workflows", "status", cancellationToken),
         await AllowedAsync<ToolExecutionStatus>(connection, "tool_executions", "status", cancellationToken),
@@ -65,7 +66,7 @@ internal static partial class OrchestratorSchema
     /// allows (several CHECKs narrow each other); all of them when no CHECK names the column. Values the CHECK allows
     /// that Gateway does not know are left out: it never writes them.
     /// </summary>
-    private static async Task<IReadOnlySet<TEnum>> AllowedAsync<TEnum>(SqliteConnection connection, string table, string column, CancellationToken cancellationToken)
+    private static async Task<IReadOnlySet<TEnum>> AllowedAsync<TEnum>(DbConnection connection, string table, string column, CancellationToken cancellationToken)
         where TEnum : struct, Enum
     {
         var all = Enum.GetValues<TEnum>().ToHashSet();
@@ -75,7 +76,7 @@ internal static partial class OrchestratorSchema
             return all;
         }
 
-        foreach (Match match in InList(column).Matches(sql))
+        foreach (Match match in InList(column).Matches(sql).Concat(AnyOfArray(column).Matches(sql)))
         {
             var listed = QuotedValue().Matches(match.Groups["values"].Value)
                 .Select(value => value.Groups[1].Value.Replace("''", "'", StringComparison.Ordinal))
@@ -90,29 +91,44 @@ internal static partial class OrchestratorSchema
         $@"(?<![\w.""`\]])[""`\[]?{Regex.Escape(column)}[""`\]]?\s+IN\s*\((?<values>\s*'(?:[^']|'')*'(?:\s*,\s*'(?:[^']|'')*')*\s*)\)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
+    /// <summary>PostgreSQL's rendering of <c>column IN ('a', 'b')</c>: <c>(column = ANY (ARRAY['a'::text, 'b'::text]))</c>.</summary>
+    private static Regex AnyOfArray(string column) => new(
+        $@"(?<![\w.""])""?{Regex.Escape(column)}""?\)?(?:::[\w ]+)?\s*=\s*ANY\s*\(+ARRAY\[(?<values>(?:[^\]']|'(?:[^']|'')*')*)\]",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
     [GeneratedRegex("'((?:[^']|'')*)'")]
     private static partial Regex QuotedValue();
 
-    private static async Task<string?> TableSqlAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
+    /// <summary>SQLite: the table's CREATE statement. PostgreSQL: its CHECK constraints as the server renders them.</summary>
+    private static async Task<string?> TableSqlAsync(DbConnection connection, string table, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $name";
-        command.Parameters.AddWithValue("$name", table);
+        await using var command = connection.Command(connection is SqliteConnection
+            ? "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = @name"
+            : "SELECT string_agg(pg_get_constraintdef(oid), ' ') FROM pg_constraint WHERE conrelid = to_regclass(@name) AND contype = 'c'")
+            .With("@name", table);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>SQLite answers integers, PostgreSQL booleans.</summary>
+    private static bool Flag(object value) => value is bool flag ? flag : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+
     private static async Task<Dictionary<string, (bool NotNull, bool HasDefault, bool PrimaryKey)>> ColumnsAsync(
-        SqliteConnection connection, string table, CancellationToken cancellationToken)
+        DbConnection connection, string table, CancellationToken cancellationToken)
     {
         var columns = new Dictionary<string, (bool, bool, bool)>(StringComparer.Ordinal);
-        await using var command = connection.CreateCommand();
-        // pragma_table_info takes the table name as a bound value.
-        command.CommandText = "SELECT name, \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info($table)";
-        command.Parameters.AddWithValue("$table", table);
+        // pragma_table_info and to_regclass take the table name as a bound value.
+        await using var command = connection.Command(connection is SqliteConnection
+            ? "SELECT name, \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info(@table)"
+            : """
+              SELECT a.attname, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey))
+              FROM pg_attribute a WHERE a.attrelid = to_regclass(@table) AND a.attnum > 0 AND NOT a.attisdropped
+              """)
+            .With("@table", table);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            columns[reader.GetString(0)] = (reader.GetInt64(1) != 0, reader.GetInt64(2) != 0, reader.GetInt64(3) != 0);
+            columns[reader.GetString(0)] = (Flag(reader.GetValue(1)), Flag(reader.GetValue(2)), Flag(reader.GetValue(3)));
         }
 
         return columns;

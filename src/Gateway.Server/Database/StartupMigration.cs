@@ -12,6 +12,7 @@ namespace Gateway.Server.Database;
 internal sealed partial class StartupMigration
 {
     private readonly DatabaseLocation _database;
+    private readonly DatabaseConnections _connections;
     private readonly MigrationOptions _options;
     private readonly DatabaseOptions _databaseOptions;
     private readonly SchemaValues _schema;
@@ -20,6 +21,7 @@ internal sealed partial class StartupMigration
 
     public StartupMigration(
         DatabaseLocation database,
+        DatabaseConnections connections,
         IOptions<MigrationOptions> options,
         IOptions<DatabaseOptions> databaseOptions,
         SchemaValues schema,
@@ -29,6 +31,7 @@ internal sealed partial class StartupMigration
         _schema = schema;
         _contexts = contexts;
         _database = database;
+        _connections = connections;
         _options = options.Value;
         _databaseOptions = databaseOptions.Value;
         _logger = logger;
@@ -45,13 +48,19 @@ internal sealed partial class StartupMigration
 
         try
         {
-            foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken))
+            if (!_database.IsPostgres)
             {
-                LogPermissionsNarrowed(narrowed.ToString());
+                foreach (var narrowed in await SqliteDatabasePreparation.PrepareAsync(_database.Builder, cancellationToken))
+                {
+                    LogPermissionsNarrowed(narrowed.ToString());
+                }
+
+                WarnOfOpenDataFolder();
             }
 
-            WarnOfOpenDataFolder();
-            await using var connection = new SqliteConnection(_database.ConnectionString);
+            // On PostgreSQL each set's run holds sqlx's migration lock (Migrator), so nodes starting together and the
+            // orchestrator's own migrator never migrate at once.
+            await using var connection = _connections.Create();
             if (_options.OrchestratorIsExternal && !await OrchestratorSchemaServesAsync(connection, cancellationToken))
             {
                 return false;
@@ -82,7 +91,7 @@ internal sealed partial class StartupMigration
                 }
 
                 await ProbeWritableAsync(connection, cancellationToken);
-                LogUpToDate(_database.Url, total);
+                LogUpToDate(_database.Shown, total);
                 return true;
             }
 
@@ -95,7 +104,7 @@ internal sealed partial class StartupMigration
 
             if (pending > 0)
             {
-                LogPendingRefused(pending, _database.Url);
+                LogPendingRefused(pending, _database.Shown);
                 return false;
             }
 
@@ -105,7 +114,7 @@ internal sealed partial class StartupMigration
             }
 
             await ProbeWritableAsync(connection, cancellationToken);
-            LogUpToDate(_database.Url, 0);
+            LogUpToDate(_database.Shown, 0);
             return true;
         }
         catch (MigrationException exception)
@@ -118,10 +127,17 @@ internal sealed partial class StartupMigration
             LogUnusable(_database.Url, exception.SqliteErrorCode, exception.Message, advice);
             return false;
         }
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or TimeoutException)
+        {
+            var sqlState = (exception as Npgsql.PostgresException)?.SqlState ?? "no answer";
+            var advice = PostgresAdvice(exception);
+            LogPostgresUnusable(_database.Shown, sqlState, exception.Message, advice);
+            return false;
+        }
     }
 
     /// <summary>External mode: the tables and columns Gateway maps must be there; the refusal lists what is not.</summary>
-    private async Task<bool> OrchestratorSchemaServesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private async Task<bool> OrchestratorSchemaServesAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
     {
         await connection.OpenAsync(cancellationToken);
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
@@ -129,7 +145,7 @@ internal sealed partial class StartupMigration
         if (problems.Count > 0)
         {
             var listed = string.Join("; ", problems);
-            LogExternalSchemaRefused(_database.Url, problems.Count, listed);
+            LogExternalSchemaRefused(_database.Shown, problems.Count, listed);
             return false;
         }
 
@@ -137,7 +153,7 @@ internal sealed partial class StartupMigration
     }
 
     /// <summary>The value sets the database's CHECKs allow: every later write keeps to them.</summary>
-    private async Task<bool> LearnValuesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private async Task<bool> LearnValuesAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
     {
         if (connection.State != System.Data.ConnectionState.Open)
         {
@@ -148,7 +164,7 @@ internal sealed partial class StartupMigration
         if (sets.Missing() is { Count: > 0 } missing)
         {
             var listed = string.Join("; ", missing);
-            LogValuesRefused(_database.Url, listed);
+            LogValuesRefused(_database.Shown, listed);
             return false;
         }
 
@@ -163,7 +179,7 @@ internal sealed partial class StartupMigration
     }
 
     /// <summary>Takes the write lock and lets it go: a file the gateway could read but not write is refused at start, not at the first change.</summary>
-    private static async Task ProbeWritableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task ProbeWritableAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
     {
         if (connection.State != System.Data.ConnectionState.Open)
         {
@@ -172,9 +188,12 @@ internal sealed partial class StartupMigration
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.Transaction = (SqliteTransaction)transaction;
-        // BEGIN IMMEDIATE alone succeeds on a file the OS will not let SQLite write; a page write tells.
-        command.CommandText = "CREATE TABLE gateway_start_probe (x); DROP TABLE gateway_start_probe;";
+        command.Transaction = transaction;
+        // SQLite: BEGIN IMMEDIATE alone succeeds on a file the OS will not let SQLite write; a page write tells.
+        // PostgreSQL: a standby, or a user without the right to write, refuses the table.
+        command.CommandText = connection is SqliteConnection
+            ? "CREATE TABLE gateway_start_probe (x); DROP TABLE gateway_start_probe;"
+            : "CREATE TABLE gateway_start_probe (x INTEGER); DROP TABLE gateway_start_probe;";
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.RollbackAsync(cancellationToken);
     }
@@ -196,6 +215,18 @@ internal sealed partial class StartupMigration
             _ => null,
         };
     }
+
+    /// <summary>What to do about a PostgreSQL database the gateway cannot use.</summary>
+    private static string PostgresAdvice(Exception exception) => (exception as Npgsql.PostgresException)?.SqlState switch
+    {
+        Npgsql.PostgresErrorCodes.InvalidPassword or Npgsql.PostgresErrorCodes.InvalidAuthorizationSpecification =>
+            "the server refused the user or password in DATABASE_URL; check them (the password is percent-encoded in the URL)",
+        Npgsql.PostgresErrorCodes.InvalidCatalogName => "the database does not exist; create it first (createdb, or CREATE DATABASE) and start again",
+        Npgsql.PostgresErrorCodes.InsufficientPrivilege => "the user may not create or change the tables; grant it rights on the database or run the migrations as its owner",
+        Npgsql.PostgresErrorCodes.ReadOnlySqlTransaction => "the server takes no writes (a standby, or default_transaction_read_only); point DATABASE_URL at the primary",
+        null => "no answer from the server; check that it runs and that host and port in DATABASE_URL are right (pg_isready -h HOST -p PORT)",
+        _ => "see the server's message",
+    };
 
     /// <summary>
     /// A data folder that exists is never changed (it may be a shared place); one that others may enter or list is
@@ -241,6 +272,9 @@ internal sealed partial class StartupMigration
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "Refusing to start ({Kind}): {Reason}")]
     private partial void LogRefused(MigrationErrorKind kind, string reason);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Critical, Message = "Refusing to start: the database {Database} cannot be used (PostgreSQL {SqlState}: {Error}); {Advice}")]
+    private partial void LogPostgresUnusable(string database, string sqlState, string error, string advice);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Critical, Message = "Refusing to start: the database {DatabaseUrl} cannot be used (SQLite error {Code}: {Error}); {Advice}")]
     private partial void LogUnusable(string databaseUrl, int code, string error, string advice);

@@ -1,9 +1,10 @@
 using Gateway.Contracts;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Gateway.Server.Database;
 
-/// <summary>What kept a write from reaching the disk, told by SQLite's primary result code.</summary>
+/// <summary>What kept a write from reaching the database: SQLite's primary result code, PostgreSQL's SQLSTATE, or a lost connection.</summary>
 internal enum StorageFaultKind
 {
     None,
@@ -14,13 +15,17 @@ internal enum StorageFaultKind
     /// <summary>SQLITE_READONLY: the file, its folder or its file system cannot be written.</summary>
     ReadOnly,
 
-    /// <summary>SQLITE_IOERR or SQLITE_CANTOPEN: the operating system refused a read or write.</summary>
+    /// <summary>
+    /// SQLITE_IOERR or SQLITE_CANTOPEN: the operating system refused a read or write. PostgreSQL: the server cannot be
+    /// reached, is shutting down or starting, or failed with a system error.
+    /// </summary>
     Unavailable,
 }
 
 /// <summary>
 /// Storage faults, thrown directly or wrapped (EF Core, the change writer): each has a stable REST code (503 with
-/// Retry-After) and hub code. Nothing was written when one is raised: SQLite rolls the transaction back.
+/// Retry-After) and hub code. Nothing was written when one is raised: the transaction is rolled back (a connection to
+/// PostgreSQL lost during the commit itself is the one exception, which the change writer settles before it answers).
 /// </summary>
 internal static class StorageFault
 {
@@ -47,6 +52,25 @@ internal static class StorageFault
                     _ => StorageFaultKind.None,
                 };
             }
+
+            if (current is PostgresException postgres)
+            {
+                return postgres.SqlState switch
+                {
+                    PostgresErrorCodes.DiskFull => StorageFaultKind.Full,
+                    PostgresErrorCodes.ReadOnlySqlTransaction => StorageFaultKind.ReadOnly,
+                    // Class 08 connection, 53 resources (but the disk), 57P shutdown/start-up, 58 system errors.
+                    var state when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
+                        || state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("58", StringComparison.Ordinal) => StorageFaultKind.Unavailable,
+                    _ => StorageFaultKind.None,
+                };
+            }
+
+            if (current is NpgsqlException)
+            {
+                // Not the server's answer: the connection could not be opened, broke, or timed out.
+                return StorageFaultKind.Unavailable;
+            }
         }
 
         return StorageFaultKind.None;
@@ -72,6 +96,6 @@ internal static class StorageFault
     {
         StorageFaultKind.Full => "the database's disk is full; nothing was written. Free space on it: the gateway recovers by itself",
         StorageFaultKind.ReadOnly => "the database file, its folder or its file system is read-only; nothing was written",
-        _ => "the database failed with an I/O error; nothing was written",
+        _ => "the database could not be reached or failed with an I/O error; nothing was written. The gateway reconnects by itself",
     };
 }

@@ -10,13 +10,15 @@ namespace Gateway.Server.Database;
 internal sealed partial class StorageHealth
 {
     private readonly DatabaseLocation _database;
+    private readonly DatabaseConnections _connections;
     private readonly TimeProvider _time;
     private readonly ILogger<StorageHealth> _logger;
     private int _probing;
     private volatile Fault? _fault;
 
-    public StorageHealth(DatabaseLocation database, TimeProvider time, ILogger<StorageHealth> logger)
+    public StorageHealth(DatabaseLocation database, DatabaseConnections connections, TimeProvider time, ILogger<StorageHealth> logger)
     {
+        _connections = connections;
         _database = database;
         _time = time;
         _logger = logger;
@@ -55,7 +57,8 @@ internal sealed partial class StorageHealth
     /// <summary>
     /// While a fault lasts, checks whether the disk takes writes again: a 1 MiB file written and synced beside the
     /// database (a full disk refuses it even when SQLite's WAL still has room), then a write transaction that allocates
-    /// pages and is rolled back (a read-only file refuses it). Both passing ends the fault.
+    /// pages and is rolled back (a read-only file refuses it). Both passing ends the fault. On PostgreSQL: a connection
+    /// and a write transaction (a standby or a read-only default refuses it), rolled back.
     /// </summary>
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +69,17 @@ internal sealed partial class StorageHealth
 
         try
         {
+            if (_connections.IsPostgres)
+            {
+                await using var postgres = await _connections.OpenAsync(cancellationToken);
+                await using var write = await postgres.BeginTransactionAsync(cancellationToken);
+                await using var probeTable = postgres.Command("CREATE TEMP TABLE gateway_storage_probe (x BIGINT) ON COMMIT DROP; INSERT INTO gateway_storage_probe VALUES (txid_current())", write);
+                await probeTable.ExecuteNonQueryAsync(cancellationToken);
+                await write.RollbackAsync(cancellationToken);
+                Succeeded();
+                return;
+            }
+
             var folder = Path.GetDirectoryName(Path.GetFullPath(_database.Builder.DataSource)) ?? ".";
             var probe = Path.Combine(folder, $".gateway-space-probe-{Environment.ProcessId}");
             try
@@ -91,7 +105,7 @@ internal sealed partial class StorageHealth
             await transaction.RollbackAsync(cancellationToken);
             Succeeded();
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or SqliteException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Data.Common.DbException or TimeoutException)
         {
             LogProbeFailed(exception.Message);
         }

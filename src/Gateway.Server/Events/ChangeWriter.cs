@@ -1,11 +1,12 @@
 using System.Threading.Channels;
 using System.Data;
-using System.Diagnostics.CodeAnalysis;
+using System.Data.Common;
 using Gateway.Data;
 using Gateway.Data.Interceptors;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
 
 namespace Gateway.Server.Events;
 
@@ -18,11 +19,11 @@ namespace Gateway.Server.Events;
 /// In that first pass, consecutive <see cref="ChangeSaving.Shared"/> changes are saved by one SaveChanges (EF Core's
 /// fixed cost per SaveChanges was a quarter of a status change's CPU); a refusal, or a row the database refuses at
 /// that save, sends the group to the savepoint pass, where every change is saved on its own.
-/// Events are broadcast
-/// after the commit, in id order. One writer per node: SQLite has one writer anyway, and the order in which changes
-/// are applied is the order of their events. The writer keeps one connection open with its statements prepared once
-/// (<see cref="PreparedStatements"/>): EF Core builds every command, SQLite no longer compiles the same SQL again for
-/// each change.
+/// Each transaction first calls <see cref="IEventLog.BeginAppendsAsync"/> (PostgreSQL: the log's advisory lock).
+/// Events are broadcast after the commit, in id order. One writer per node: the database has one appender at a time
+/// anyway, and the order in which changes are applied is the order of their events. The writer keeps one connection
+/// open; on SQLite with its statements prepared once (<see cref="PreparedStatements"/>): EF Core builds every
+/// command, SQLite no longer compiles the same SQL again for each change.
 /// </summary>
 internal sealed partial class ChangeWriter : BackgroundService
 {
@@ -47,6 +48,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly Metrics.GatewayMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Database.StorageHealth _storage;
+    private readonly Database.DatabaseConnections _connections;
     private long _transactions;
     private long _changes;
     private long _saves;
@@ -56,7 +58,7 @@ internal sealed partial class ChangeWriter : BackgroundService
     // a pool of contexts bound to it. Not the shared pool: a context of the shared pool given this connection went back
     // to that pool still holding it, and a later read (a subscription's replay) then ran on the writer's connection,
     // inside its open transaction, from another thread.
-    private SqliteConnection? _connection;
+    private DbConnection? _connection;
     private IDisposable? _statements;
     private PooledDbContextFactory<GatewayDbContext>? _groupContexts;
 
@@ -68,8 +70,10 @@ internal sealed partial class ChangeWriter : BackgroundService
         Metrics.GatewayMetrics metrics,
         ILoggerFactory loggerFactory,
         Database.StorageHealth storage,
+        Database.DatabaseConnections connections,
         ILogger<ChangeWriter> logger)
     {
+        _connections = connections;
         _storage = storage;
         _loggerFactory = loggerFactory;
         _metrics = metrics;
@@ -137,21 +141,21 @@ internal sealed partial class ChangeWriter : BackgroundService
             CloseConnection();
             try
             {
-                string connectionString;
-                await using (var shared = await _contexts.CreateDbContextAsync(CancellationToken.None))
+                _connection = await _connections.OpenAsync(CancellationToken.None);
+                var options = new DbContextOptionsBuilder<GatewayDbContext>();
+                if (_connection is SqliteConnection sqlite)
                 {
-                    connectionString = shared.Database.GetConnectionString()!;
+                    _statements = PreparedStatements.Keep(sqlite);
+                    options.UseGatewaySqlite(sqlite, _time);
+                }
+                else
+                {
+                    options.UseGatewayPostgres(_connection, _time);
                 }
 
-                _connection = new SqliteConnection(connectionString);
-                await _connection.OpenAsync(CancellationToken.None);
-                GatewaySqliteSettings.Apply(_connection);
-                Sessions.SqliteBusyTimeout.Apply(_connection);
-                _statements = PreparedStatements.Keep(_connection);
                 // EF Core leaves a connection it was given open when a context is disposed or returned to this pool. Its
                 // log goes where the shared pool's goes (which gets the application's logger factory from DI).
-                _groupContexts = new PooledDbContextFactory<GatewayDbContext>(
-                    new DbContextOptionsBuilder<GatewayDbContext>().UseGatewaySqlite(_connection, _time).UseLoggerFactory(_loggerFactory).Options);
+                _groupContexts = new PooledDbContextFactory<GatewayDbContext>(options.UseLoggerFactory(_loggerFactory).Options);
             }
             catch
             {
@@ -216,6 +220,7 @@ internal sealed partial class ChangeWriter : BackgroundService
             await using var db = await CreateGroupContextAsync();
             db.Database.AutoSavepointsEnabled = savepoints;
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await _log.BeginAppendsAsync(db, CancellationToken.None);
             // Shared changes that have run and are not saved yet: their rows are in the change tracker, not the database.
             var unsaved = false;
             foreach (var change in batch)
@@ -263,7 +268,7 @@ internal sealed partial class ChangeWriter : BackgroundService
                     // In a first pass any refusal only sends the group to the savepoint pass, which reports it.
                     refusal = final ? RefusedByDatabase(constraint) : exception;
                 }
-                catch (Exception exception) when (exception is not DbUpdateException and not SqliteException)
+                catch (Exception exception) when (exception is not DbUpdateException and not DbException)
                 {
                     // A defect in one change fails that change only; the hub filter and the API report it as internal.
                     if (final)
@@ -311,7 +316,7 @@ internal sealed partial class ChangeWriter : BackgroundService
 
             await transaction.CommitAsync(CancellationToken.None);
         }
-        catch (Exception exception) when (exception is SqliteException or DbUpdateException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbException or DbUpdateException or InvalidOperationException or TimeoutException)
         {
             LogBatchFailed(exception, batch.Count);
             _storage.Failed(exception);
@@ -365,36 +370,69 @@ internal sealed partial class ChangeWriter : BackgroundService
     }
 
     /// <summary>
-    /// A 409 for a row the database refused. SQLite's text names tables, columns and constraints, or is whatever an
-    /// orchestrator's trigger says: it goes to the log under an error id, and the caller gets the id and the kind of rule.
+    /// A 409 for a row the database refused. The database's text names tables, columns and constraints, or is whatever
+    /// an orchestrator's trigger says: it goes to the log under an error id, and the caller gets the id and the kind of rule.
     /// </summary>
-    private ConflictException RefusedByDatabase(SqliteException constraint)
+    private ConflictException RefusedByDatabase(DbException constraint)
     {
         var errorId = Guid.NewGuid().ToString("N")[..12];
-        LogRefusedByDatabase(constraint.SqliteExtendedErrorCode, errorId, constraint.Message);
-        var rule = constraint.SqliteExtendedErrorCode switch
+        var (code, rule) = constraint switch
         {
-            SqliteConstraintUnique or SqliteConstraintPrimaryKey or SqliteConstraintRowId => "a row with the same unique value exists",
-            SqliteConstraintForeignKey => "a row it refers to does not exist, or another row still refers to it",
-            SqliteConstraintCheck or SqliteConstraintNotNull or SqliteConstraintDataType => "a value is outside what the schema allows",
-            SqliteConstraintTrigger => "a trigger of the database refused it",
-            _ => "a constraint of the schema refused it",
+            SqliteException sqlite => ($"SQLite {sqlite.SqliteExtendedErrorCode}", sqlite.SqliteExtendedErrorCode switch
+            {
+                SqliteConstraintUnique or SqliteConstraintPrimaryKey or SqliteConstraintRowId => Rule.Unique,
+                SqliteConstraintForeignKey => Rule.ForeignKey,
+                SqliteConstraintCheck or SqliteConstraintNotNull or SqliteConstraintDataType => Rule.Value,
+                SqliteConstraintTrigger => Rule.Trigger,
+                _ => Rule.Other,
+            }),
+            PostgresException postgres => ($"PostgreSQL {postgres.SqlState}", postgres.SqlState switch
+            {
+                PostgresErrorCodes.UniqueViolation => Rule.Unique,
+                PostgresErrorCodes.ForeignKeyViolation => Rule.ForeignKey,
+                PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
+                    or PostgresErrorCodes.NumericValueOutOfRange or PostgresErrorCodes.InvalidTextRepresentation or PostgresErrorCodes.UntranslatableCharacter
+                    or PostgresErrorCodes.CharacterNotInRepertoire => Rule.Value,
+                PostgresErrorCodes.RaiseException => Rule.Trigger,
+                _ => Rule.Other,
+            }),
+            _ => (constraint.GetType().Name, Rule.Other),
         };
+        LogRefusedByDatabase(code, errorId, constraint.Message);
         return new ConflictException($"the database refused the change: {rule} (error id {errorId}, in the gateway's log with the database's reason)");
     }
 
-    /// <summary>SQLITE_CONSTRAINT: a CHECK, UNIQUE or FOREIGN KEY refused a row.</summary>
-    private static bool IsConstraint(DbUpdateException exception, [NotNullWhen(true)] out SqliteException? constraint)
+    /// <summary>What each kind of refusal tells the caller.</summary>
+    private static class Rule
     {
-        constraint = exception.InnerException as SqliteException;
-        return constraint is { SqliteErrorCode: 19 };
+        public const string Unique = "a row with the same unique value exists";
+        public const string ForeignKey = "a row it refers to does not exist, or another row still refers to it";
+        public const string Value = "a value is outside what the schema allows";
+        public const string Trigger = "a trigger of the database refused it";
+        public const string Other = "a constraint of the schema refused it";
+    }
+
+    /// <summary>
+    /// The database refused a row of the change itself: SQLITE_CONSTRAINT, or on PostgreSQL an integrity violation
+    /// (class 23), a value it cannot take (class 22: out of range, bad text) or a trigger's RAISE (P0001).
+    /// </summary>
+    private static bool IsConstraint(DbUpdateException exception, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DbException? constraint)
+    {
+        constraint = exception.InnerException switch
+        {
+            SqliteException { SqliteErrorCode: 19 } sqlite => sqlite,
+            PostgresException postgres when postgres.SqlState.StartsWith("23", StringComparison.Ordinal)
+                || postgres.SqlState.StartsWith("22", StringComparison.Ordinal) || postgres.SqlState == PostgresErrorCodes.RaiseException => postgres,
+            _ => null,
+        };
+        return constraint is not null;
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A group of {Count} changes failed and was rolled back")]
     private partial void LogBatchFailed(Exception exception, int count);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "The database refused a change (SQLite {ExtendedCode}, error id {ErrorId}): {Reason}")]
-    private partial void LogRefusedByDatabase(int extendedCode, string errorId, string reason);
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "The database refused a change ({Code}, error id {ErrorId}): {Reason}")]
+    private partial void LogRefusedByDatabase(string code, string errorId, string reason);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A change failed unexpectedly and was rolled back to its savepoint")]
     private partial void LogChangeFailed(Exception exception);

@@ -11,18 +11,23 @@ namespace Gateway.Server.Events;
 /// committed it. This node's own commits go straight through when nothing of another node's came before them; the rest
 /// is read from the log, which the follower watches with SQLite's <c>PRAGMA data_version</c> (it changes when another
 /// connection commits; reading it costs no I/O) every <see cref="EventOptions.FollowIntervalMilliseconds"/>. The
-/// same wake-up reads the signals other nodes sent (<see cref="Cluster.ClusterSignals"/>).
+/// same wake-up reads the signals other nodes sent (<see cref="Cluster.ClusterSignals"/>). On PostgreSQL the wake-up is
+/// a notification from the committing node (<see cref="PostgresLogListener"/>), and the log is read besides every
+/// <see cref="EventOptions.PostgresPollIntervalMilliseconds"/> in case one was lost.
 /// </summary>
 /// <remarks>
 /// The log's contract, which this relies on: ids strictly increase in commit order across all writers, so an event
 /// read after position X can never be followed by a commit below X. SQLite gives it: ids are taken under its single
-/// write lock and commits are serialised by the same lock (a rolled-back append gives its id back).
+/// write lock and commits are serialised by the same lock (a rolled-back append gives its id back). PostgreSQL gives it
+/// through the log's advisory lock (<see cref="PostgresEventLog"/>).
 /// </remarks>
 internal sealed partial class EventLogFollower : BackgroundService
 {
     private readonly EventBroadcaster _broadcaster;
     private readonly IEventLog _log;
     private readonly Database.DatabaseLocation _database;
+    private readonly Database.DatabaseConnections _connections;
+    private readonly string _nodeId;
     private readonly EventOptions _options;
     private readonly ILogger<EventLogFollower> _logger;
     private readonly Cluster.ClusterSignals _signals;
@@ -37,10 +42,14 @@ internal sealed partial class EventLogFollower : BackgroundService
         EventBroadcaster broadcaster,
         IEventLog log,
         Database.DatabaseLocation database,
+        Database.DatabaseConnections connections,
         IOptions<EventOptions> options,
+        IOptions<Sessions.NodeOptions> node,
         Cluster.ClusterSignals signals,
         ILogger<EventLogFollower> logger)
     {
+        _connections = connections;
+        _nodeId = node.Value.ResolvedId;
         _signals = signals;
         _broadcaster = broadcaster;
         _log = log;
@@ -138,7 +147,56 @@ internal sealed partial class EventLogFollower : BackgroundService
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On PostgreSQL: whether the listener's LISTEN is in effect (false on SQLite, which needs none).</summary>
+    public bool Listening => _listener?.Listening ?? false;
+
+    private PostgresLogListener? _listener;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _connections.IsPostgres ? FollowPostgresAsync(stoppingToken) : FollowSqliteAsync(stoppingToken);
+
+    private async Task FollowPostgresAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(_options.PostgresPollIntervalMilliseconds);
+        _listener = new PostgresLogListener(_connections.DataSource, _nodeId, _logger);
+        Task? listening = null;
+        try
+        {
+            await _initialized.Task.WaitAsync(stoppingToken);
+            listening = _listener.RunAsync(Wake, stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await _wake.WaitAsync(interval, stoppingToken);
+                try
+                {
+                    await CatchUpAsync(stoppingToken);
+                    await _signals.CatchUpAsync(stoppingToken);
+                    _failing = false;
+                }
+                catch (Exception exception) when (exception is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+                {
+                    // PostgreSQL is unreachable: the next wake-up or poll tries again. Readiness reports the database.
+                    if (!_failing)
+                    {
+                        _failing = true;
+                        LogFollowFailed(exception);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (listening is not null)
+            {
+                await listening;
+            }
+        }
+    }
+
+    private async Task FollowSqliteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromMilliseconds(_options.FollowIntervalMilliseconds);
         SqliteConnection? watch = null;

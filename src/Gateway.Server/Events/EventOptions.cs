@@ -30,6 +30,12 @@ public sealed class EventOptions
 
     /// <summary>How often this node looks for events other nodes committed to the shared log (a cheap check; the log is read only when it changed).</summary>
     public int FollowIntervalMilliseconds { get; set; } = 15;
+
+    /// <summary>
+    /// On PostgreSQL other nodes' commits wake this node at once (LISTEN/NOTIFY); the log is also read this often, so a
+    /// notification lost with a dropped connection costs at most this long.
+    /// </summary>
+    public int PostgresPollIntervalMilliseconds { get; set; } = 1000;
 }
 
 internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<EventOptions>
@@ -50,6 +56,7 @@ internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IVali
         Require(options.ReplayPageBytes >= 1, nameof(options.ReplayPageBytes), options.ReplayPageBytes, "at least 1 (e.g. 4194304, 4 MiB)");
         Require(options.ReplayStallTimeoutSeconds is > 0 and <= 86_400, nameof(options.ReplayStallTimeoutSeconds), options.ReplayStallTimeoutSeconds, "above 0 and at most 86400 (e.g. 30)");
         Require(options.FollowIntervalMilliseconds is >= 1 and <= 10_000, nameof(options.FollowIntervalMilliseconds), options.FollowIntervalMilliseconds, "from 1 to 10000 (e.g. 15)");
+        Require(options.PostgresPollIntervalMilliseconds is >= 10 and <= 60_000, nameof(options.PostgresPollIntervalMilliseconds), options.PostgresPollIntervalMilliseconds, "from 10 to 60000 (e.g. 1000)");
         Require(options.MaxSubscriptionsPerConnection >= 1, nameof(options.MaxSubscriptionsPerConnection), options.MaxSubscriptionsPerConnection, "at least 1 (e.g. 100)");
         return failures.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
     }

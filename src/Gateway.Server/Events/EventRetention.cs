@@ -1,4 +1,3 @@
-using Gateway.Data.Conversion;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +37,7 @@ internal sealed partial class EventRetention : BackgroundService
                 {
                     await PruneAsync(stoppingToken);
                 }
-                catch (Exception exception) when (exception is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                catch (Exception exception) when (exception is InvalidOperationException or System.Data.Common.DbException)
                 {
                     LogPruneFailed(exception);
                 }
@@ -52,7 +51,7 @@ internal sealed partial class EventRetention : BackgroundService
 
     internal async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
-        var cutoff = UtcDateTimeConverter.Format(_time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(_options.RetentionHours));
+        var cutoff = _time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(_options.RetentionHours);
         var total = 0;
         int deleted;
         do

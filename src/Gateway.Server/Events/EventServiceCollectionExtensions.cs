@@ -8,7 +8,12 @@ public static class EventServiceCollectionExtensions
         var services = builder.Services;
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<EventOptions>, EventOptionsValidator>();
-        services.AddSingleton<IEventLog, SqliteEventLog>();
+        services.AddSingleton<IEventLog>(provider => provider.GetRequiredService<Database.DatabaseLocation>().IsPostgres
+            ? new PostgresEventLog(
+                provider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>(),
+                provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Sessions.NodeOptions>>().Value.ResolvedId)
+            : ActivatorUtilities.CreateInstance<SqliteEventLog>(provider));
+
         services.AddSingleton<EventBroadcaster>();
         services.AddSingleton<EventSubscriptions>();
         services.AddSingleton<ChangeWriter>();

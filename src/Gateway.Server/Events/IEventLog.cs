@@ -7,7 +7,9 @@ namespace Gateway.Server.Events;
 /// The shared event log every node appends to and tails. Its contract, which delivery and resume rest on:
 /// <list type="bullet">
 /// <item>Ids strictly increase in commit order across all writers of all nodes: once a reader has seen id X, no commit
-/// can later make an id below X visible. (SQLite: ids are taken and commits made under its single write lock.)</item>
+/// can later make an id below X visible. (SQLite: ids are taken and commits made under its single write lock.
+/// PostgreSQL: every appending transaction takes one advisory lock in <see cref="BeginAppendsAsync"/> and holds it to
+/// its commit, so ids are taken and commits finish one transaction at a time.)</item>
 /// <item>An appended event is visible exactly when the change it belongs to is: it is added to the change's unit of
 /// work and committed in the same transaction.</item>
 /// <item>Every event with an id above <see cref="EventLogState.RetentionFloor"/> is in the log: pruning deletes a
@@ -18,6 +20,12 @@ namespace Gateway.Server.Events;
 /// </summary>
 internal interface IEventLog
 {
+    /// <summary>
+    /// Called first in every transaction that may append, before any id is taken; what it takes is held to the end of
+    /// the transaction. Appends from all writers of all nodes serialise here.
+    /// </summary>
+    Task BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken);
+
     /// <summary>Adds an event to a change's unit of work; it gets its id when that commits.</summary>
     void Append(GatewayDbContext change, EventLogEntry entry);
 
@@ -38,7 +46,7 @@ internal interface IEventLog
     /// created at or after <paramref name="cutoff"/> (retention is a minimum), and raises the floor to the last one
     /// deleted. Returns how many were deleted.
     /// </summary>
-    Task<int> PruneAsync(GatewayDbContext change, string cutoff, int chunk, CancellationToken cancellationToken);
+    Task<int> PruneAsync(GatewayDbContext change, DateTime cutoff, int chunk, CancellationToken cancellationToken);
 }
 
 /// <param name="Epoch">The log's identity; null for a database without one (never from Gateway's migrations).</param>

@@ -1,18 +1,17 @@
 using Gateway.Migrations;
 using Gateway.Server.Database;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Server.Health;
 
 /// <summary>Ready when the database answers and every migration is applied with an unchanged file.</summary>
-public sealed class MigrationsHealthCheck : IHealthCheck
+internal sealed class MigrationsHealthCheck : IHealthCheck
 {
-    private readonly DatabaseLocation _database;
+    private readonly DatabaseConnections _database;
     private readonly MigrationOptions _options;
 
-    public MigrationsHealthCheck(DatabaseLocation database, IOptions<MigrationOptions> options)
+    public MigrationsHealthCheck(DatabaseConnections database, IOptions<MigrationOptions> options)
     {
         _database = database;
         _options = options.Value;
@@ -22,7 +21,7 @@ public sealed class MigrationsHealthCheck : IHealthCheck
     {
         try
         {
-            await using var connection = new SqliteConnection(_database.ConnectionString);
+            await using var connection = _database.Create();
             int pending = 0, applied = 0;
             foreach (var migrator in GatewayMigrationSets.CreateAll(connection, _options))
             {
@@ -39,7 +38,7 @@ public sealed class MigrationsHealthCheck : IHealthCheck
         {
             return HealthCheckResult.Unhealthy(exception.Message);
         }
-        catch (SqliteException exception)
+        catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException)
         {
             return HealthCheckResult.Unhealthy("database unreachable: " + exception.Message);
         }

@@ -179,7 +179,7 @@ internal sealed partial class SessionManager : IDisposable
         {
             await _writer.CloseAsync(connection.SessionId, reason, CancellationToken.None);
         }
-        catch (Exception failure) when (failure is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        catch (Exception failure) when (failure is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
         {
             // The connection is gone whatever the database says. Its row stays active without heartbeats, so the
             // reaper (of any node) closes it after the stale timeout and announces it then.

@@ -21,8 +21,13 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
         services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>((host, node) => host.ShutdownTimeout = node.Value.ShutdownTimeout);
 
-        services.AddSingleton<ISessionStore, SqliteSessionStore>();
-        services.AddSingleton<ISignalStore, SqliteSignalStore>();
+        services.AddSingleton<ISessionStore>(provider => provider.GetRequiredService<Database.DatabaseLocation>().IsPostgres
+            ? ActivatorUtilities.CreateInstance<PostgresSessionStore>(provider)
+            : ActivatorUtilities.CreateInstance<SqliteSessionStore>(provider));
+        services.AddSingleton<ISignalStore>(provider => provider.GetRequiredService<Database.DatabaseLocation>().IsPostgres
+            ? ActivatorUtilities.CreateInstance<PostgresSignalStore>(provider)
+            : ActivatorUtilities.CreateInstance<SqliteSignalStore>(provider));
+
         services.AddSingleton<RealtimeStats>();
         services.AddSingleton<LiveConnections>();
         services.AddSingleton<RefusedConnections>();

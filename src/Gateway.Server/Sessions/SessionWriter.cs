@@ -98,7 +98,7 @@ internal sealed partial class SessionWriter : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var connection = await _store.ConnectAsync(CancellationToken.None);
+        await using var connection = new ReconnectingConnection(_store);
 
         var nextFlush = _time.GetUtcNow() + _options.FlushInterval;
         var batch = new List<Operation>(MaxBatch);
@@ -161,7 +161,7 @@ internal sealed partial class SessionWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(ISessionStoreConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    private async Task WriteAsync(ReconnectingConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
     {
         try
         {
@@ -172,10 +172,12 @@ internal sealed partial class SessionWriter : BackgroundService
                 operation.Complete();
             }
         }
-        catch (Exception exception) when (exception is DbException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbException or InvalidOperationException or TimeoutException)
         {
             LogWriteFailed(exception, batch.Count, heartbeats?.Count ?? 0);
             _storage.Failed(exception);
+            // Whatever state the connection was left in (PostgreSQL restarted: broken), the next write opens a fresh one.
+            await connection.ResetAsync();
             RequeueHeartbeats(heartbeats);
             if (StorageFault.Of(exception) != StorageFaultKind.None)
             {
@@ -208,20 +210,21 @@ internal sealed partial class SessionWriter : BackgroundService
                     await CommitAsync(connection, [operation], heartbeats: null);
                     operation.Complete();
                 }
-                catch (Exception single) when (single is DbException or InvalidOperationException)
+                catch (Exception single) when (single is DbException or InvalidOperationException or TimeoutException)
                 {
                     operation.Fail(single);
+                    await connection.ResetAsync();
                 }
             }
         }
     }
 
-    private async Task CommitAsync(ISessionStoreConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
+    private async Task CommitAsync(ReconnectingConnection connection, List<Operation> batch, ConcurrentDictionary<string, DateTime>? heartbeats)
     {
         // Writes here never depend on the caller's cancellation: a session row must reach the database even
         // when the connection that asked for it is already gone.
         var started = _time.GetTimestamp();
-        await using var transaction = await connection.BeginAsync(CancellationToken.None);
+        await using var transaction = await (await connection.GetAsync()).BeginAsync(CancellationToken.None);
 
         // Heartbeats first: a reaper sweep in the same batch then sees them in the rows (they are no longer pending
         // in memory once taken for this flush).
@@ -285,6 +288,32 @@ internal sealed partial class SessionWriter : BackgroundService
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Session write of {Operations} operations and {Heartbeats} heartbeats failed and was rolled back")]
     private partial void LogWriteFailed(Exception exception, int operations, int heartbeats);
+
+    /// <summary>The writer's one store connection, opened when first needed and again after a failure.</summary>
+    private sealed class ReconnectingConnection(ISessionStore store) : IAsyncDisposable
+    {
+        private ISessionStoreConnection? _connection;
+
+        public async Task<ISessionStoreConnection> GetAsync() => _connection ??= await store.ConnectAsync(CancellationToken.None);
+
+        public async Task ResetAsync()
+        {
+            if (_connection is { } broken)
+            {
+                _connection = null;
+                try
+                {
+                    await broken.DisposeAsync();
+                }
+                catch (Exception exception) when (exception is DbException or InvalidOperationException or IOException)
+                {
+                    // Already broken: nothing to give back.
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync() => _connection?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 
     private abstract class Operation
     {

@@ -12,6 +12,7 @@ namespace Gateway.Server.Tests.Cluster;
 /// Several nodes on one SQLite file, controlled through the database alone: admins on any node see every node's
 /// sessions open and close, disconnect a session wherever it is held, and the per-user limit counts every live node.
 /// </summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class CrossNodeControlTests
 {
     private static readonly Dictionary<string, string?> Settings = new()
@@ -47,7 +48,7 @@ public sealed class CrossNodeControlTests
     public async Task An_admin_on_one_node_disconnects_a_session_held_by_another_and_its_client_is_told_why(
         HttpTransportType transport, bool messagePack, string via)
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
         using var b = new GatewayTestServer(Settings, database, "node-b");
@@ -77,26 +78,21 @@ public sealed class CrossNodeControlTests
         Assert.Equal(
             ["0", CloseReasons.DisconnectedByAdmin, "maintenance"],
             database.QueryStrings(
-                $"SELECT is_active FROM sessions WHERE id = '{sessionId}' UNION ALL SELECT json_extract(metadata, '$.closeReason') FROM sessions WHERE id = '{sessionId}' UNION ALL SELECT json_extract(metadata, '$.closeMessage') FROM sessions WHERE id = '{sessionId}'"));
+                $"SELECT CASE WHEN is_active THEN '1' ELSE '0' END FROM sessions WHERE id = '{sessionId}' UNION ALL SELECT {database.JsonText("metadata", "closeReason")} FROM sessions WHERE id = '{sessionId}' UNION ALL SELECT {database.JsonText("metadata", "closeMessage")} FROM sessions WHERE id = '{sessionId}'"));
         await SessionRowTests.Eventually(() => Has(closed, sessionId), what: "node a's admin told of the session closed on node b");
     }
 
     [Fact]
     public async Task A_session_whose_node_has_no_live_row_is_closed_in_the_database_by_the_admins_node()
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
-        await using (var seed = database.Open())
-        {
-            await using var insert = seed.CreateCommand();
-            insert.CommandText =
-                """
-                INSERT INTO sessions (id, client_id, user_id, connection_type, is_active, metadata)
-                VALUES ('ghost', 'c', 'u', 'websocket', 1, '{"nodeId":"node-gone"}')
-                """;
-            await insert.ExecuteNonQueryAsync();
-        }
+        database.Execute(
+            """
+            INSERT INTO sessions (id, client_id, user_id, connection_type, is_active, metadata)
+            VALUES ('ghost', 'c', 'u', 'websocket', TRUE, '{"nodeId":"node-gone"}')
+            """);
 
         var response = await a.As("root", GatewayRoles.Admin).DeleteAsync("/api/sessions/ghost?reason=cleanup");
 
@@ -108,7 +104,7 @@ public sealed class CrossNodeControlTests
     public async Task The_per_user_limit_counts_the_users_sessions_on_every_live_node()
     {
         var settings = new Dictionary<string, string?>(Settings) { ["Limits:MaxConnectionsPerUser"] = "2", ["Limits:RefusalRecordIntervalSeconds"] = "0" };
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(settings, database, "node-a");
         _ = a.BaseAddress;
         using var b = new GatewayTestServer(settings, database, "node-b");
@@ -128,37 +124,34 @@ public sealed class CrossNodeControlTests
         await first.DisposeAsync();
         await using var fourth = c.CreateClient(token);
         await SessionRowTests.Eventually(
-            () => database.QueryLong("SELECT count(*) FROM sessions WHERE user_id = 'frank' AND is_active = 1") == 1, what: "the first session closed");
+            () => database.QueryLong("SELECT count(*) FROM sessions WHERE user_id = 'frank' AND is_active") == 1, what: "the first session closed");
         await fourth.StartAsync();
 
         Assert.Equal(HubErrorCodes.TooManyConnections, HubErrorCodes.CodeOf(refused?.Message));
-        Assert.Equal(2, database.QueryLong("SELECT count(*) FROM sessions WHERE user_id = 'frank' AND is_active = 1"));
+        Assert.Equal(2, database.QueryLong("SELECT count(*) FROM sessions WHERE user_id = 'frank' AND is_active"));
         Assert.Equal(1, database.QueryLong(
-            $"SELECT count(*) FROM sessions WHERE client_id = 'third' AND json_extract(metadata, '$.closeReason') = '{CloseReasons.TooManyConnections}'"));
+            $"SELECT count(*) FROM sessions WHERE client_id = 'third' AND {database.JsonText("metadata", "closeReason")} = '{CloseReasons.TooManyConnections}'"));
     }
 
     [Fact]
     public async Task A_lost_nodes_sessions_are_closed_by_a_live_peer_and_announced_to_its_admins()
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
         var (admin, _, closed) = await AdminAsync(a);
         await using var _admin = admin;
-        await using (var seed = database.Open())
         {
             // A node that stopped beating 5 s ago (Node:LostAfterSeconds is 1), holding two active sessions.
-            await using var insert = seed.CreateCommand();
-            var seen = DateTime.UtcNow.AddSeconds(-5).ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
-            insert.CommandText =
+            var seen = database.TimestampLiteral(DateTime.UtcNow.AddSeconds(-5));
+            database.Execute(
                 $"""
-                INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ('node-dead', 'x', '1', NULL, '{seen}', '{seen}');
+                INSERT INTO gateway_nodes (id, instance_id, version, address, started_at, last_seen) VALUES ('node-dead', 'x', '1', NULL, {seen}, {seen});
                 INSERT INTO sessions (id, client_id, user_id, connection_type, is_active, metadata)
-                VALUES ('dead-1', 'c1', 'u', 'websocket', 1, '{"{"}"nodeId":"node-dead"{"}"}'),
-                       ('dead-2', 'c2', 'u', 'long_polling', 1, '{"{"}"nodeId":"node-dead"{"}"}'),
-                       ('alive', 'c3', 'u', 'websocket', 1, '{"{"}"nodeId":"node-elsewhere"{"}"}');
-                """;
-            await insert.ExecuteNonQueryAsync();
+                VALUES ('dead-1', 'c1', 'u', 'websocket', TRUE, '{"{"}"nodeId":"node-dead"{"}"}'),
+                       ('dead-2', 'c2', 'u', 'long_polling', TRUE, '{"{"}"nodeId":"node-dead"{"}"}'),
+                       ('alive', 'c3', 'u', 'websocket', TRUE, '{"{"}"nodeId":"node-elsewhere"{"}"}');
+                """);
         }
 
         await SessionRowTests.Eventually(() => Has(closed, "dead-1") && Has(closed, "dead-2"), what: "both of the lost node's sessions announced closed");
@@ -166,14 +159,14 @@ public sealed class CrossNodeControlTests
         Assert.Equal(0, database.QueryLong("SELECT count(*) FROM gateway_nodes WHERE id = 'node-dead'"));
         Assert.Equal(
             ["<null>", CloseReasons.NodeLost, CloseReasons.NodeLost],
-            database.QueryStrings("SELECT json_extract(metadata, '$.closeReason') FROM sessions WHERE id IN ('dead-1', 'dead-2', 'alive') ORDER BY id"));
+            database.QueryStrings($"SELECT {database.JsonText("metadata", "closeReason")} FROM sessions WHERE id IN ('dead-1', 'dead-2', 'alive') ORDER BY id"));
         Assert.Equal(1, database.QueryLong("SELECT is_active FROM sessions WHERE id = 'alive'"));
     }
 
     [Fact]
     public async Task Each_node_keeps_its_registry_row_fresh_and_deletes_it_when_it_stops()
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
         using var b = new GatewayTestServer(Settings, database, "node-b");

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Server.Tests.Events;
 
 /// <summary>Subscriptions: every event, in id order, once; replay after a position; reset past retention.</summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class EventStreamTests : IDisposable
 {
     // One agent sends 200 changes at once (group commit), past its REST write burst; the limits have tests of their own.
@@ -59,7 +60,7 @@ public sealed class EventStreamTests : IDisposable
     }
 
     private long[] LoggedIds(string where = "1 = 1") =>
-        _server.Database.QueryLongs($"SELECT id FROM gateway_events WHERE {where} ORDER BY id");
+        _server.Store.QueryLongs($"SELECT id FROM gateway_events WHERE {where} ORDER BY id");
 
     private async Task<string> ScriptedRunAsync(int tasks = 3)
     {
@@ -214,7 +215,7 @@ public sealed class EventStreamTests : IDisposable
     [Fact]
     public async Task Events_survive_a_restart_and_a_resume_after_it_misses_nothing()
     {
-        using var database = new TemporarySqliteFile("restart.db");
+        using var database = TestDatabases.Create("restart.db");
         long lastSeen;
         string taskId;
         using (var before = new GatewayTestServer(database: database, nodeId: "node-r"))
@@ -249,17 +250,12 @@ public sealed class EventStreamTests : IDisposable
     {
         await ScriptedRunAsync(1);
         var head = LoggedIds()[^1];
-        using (var connection = _server.Database.Open())
-        using (var command = connection.CreateCommand())
-        {
-            // Past retention, then pruned as the gateway prunes: the floor is recorded with the deletion.
-            command.CommandText = "UPDATE gateway_events SET created_at = '2000-01-01 00:00:00' WHERE id <= 3";
-            command.ExecuteNonQuery();
-        }
+        // Past retention, then pruned as the gateway prunes: the floor is recorded with the deletion.
+        _server.Store.Execute($"UPDATE gateway_events SET created_at = '2000-01-01 00:00:00{(_server.Store.IsPostgres ? "+00" : "")}' WHERE id <= 3");
 
         var retention = _server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<EventRetention>().Single();
         Assert.Equal(3, await retention.PruneAsync(CancellationToken.None));
-        Assert.Equal(3, _server.Database.QueryLong("SELECT retention_floor FROM gateway_log"));
+        Assert.Equal(3, _server.Store.QueryLong("SELECT retention_floor FROM gateway_log"));
 
         await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard);
         var tooOld = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All, AfterEventId: 1));
@@ -278,7 +274,7 @@ public sealed class EventStreamTests : IDisposable
     public async Task A_position_from_a_log_with_another_epoch_gets_a_reset_and_the_ack_names_this_logs_epoch()
     {
         await ScriptedRunAsync(1);
-        var epoch = _server.Database.QueryString("SELECT epoch FROM gateway_log");
+        var epoch = _server.Store.QueryString("SELECT epoch FROM gateway_log");
         await using var dashboard = await ConnectAsync("viewer", GatewayRoles.Dashboard, messagePack: true);
 
         var live = await dashboard.SubscribeAsync(new SubscriptionRequest(SubscriptionScopes.All));
@@ -362,6 +358,6 @@ public sealed class EventStreamTests : IDisposable
         var transactions = writer.Transactions - transactionsBefore;
         Assert.Equal(200, changes);
         Assert.True(transactions < changes, $"{transactions} transactions for {changes} changes");
-        Assert.Equal(201, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(201, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 }

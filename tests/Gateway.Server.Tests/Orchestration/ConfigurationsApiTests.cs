@@ -38,17 +38,14 @@ public sealed class ConfigurationsApiTests : IDisposable
         return await client.PutAsync(new Uri($"/api/configurations/{key}", UriKind.Relative), content);
     }
 
-    private long Events(string type, string key) => _server.Database.QueryLong(
-        $"SELECT COUNT(*) FROM gateway_events WHERE event_type = '{type}' AND json_extract(payload, '$.key') = '{key}'");
+    private long Events(string type, string key) => _server.Store.QueryLong(
+        $"SELECT COUNT(*) FROM gateway_events WHERE event_type = '{type}' AND {_server.Store.JsonText("payload", "key")} = '{key}'");
 
     private string LastPayload(string type, string key)
     {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payload FROM gateway_events WHERE event_type = $type AND json_extract(payload, '$.key') = $key ORDER BY id DESC LIMIT 1";
-        command.Parameters.AddWithValue("$type", type);
-        command.Parameters.AddWithValue("$key", key);
-        return (string)command.ExecuteScalar()!;
+        // Both come from the test itself, never from a client.
+        return _server.Store.QueryString(
+            $"SELECT payload FROM gateway_events WHERE event_type = '{type}' AND {_server.Store.JsonText("payload", "key")} = '{key}' ORDER BY id DESC LIMIT 1")!;
     }
 
     private async Task<TestHubClient> ConnectAsync(string user, string role, bool messagePack = false)
@@ -58,6 +55,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         return client;
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Put_creates_with_201_updates_with_200_and_get_returns_the_row()
     {
@@ -83,10 +81,11 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal("integer", payload.RootElement.GetProperty("value_type").GetString());
         Assert.False(payload.RootElement.GetProperty("is_secret").GetBoolean());
         Assert.True(payload.RootElement.TryGetProperty("timestamp", out _));
-        Assert.Equal(1, _server.Database.QueryLong("SELECT priority FROM gateway_events WHERE event_type = 'config.changed' LIMIT 1"));
+        Assert.Equal(1, _server.Store.QueryLong("SELECT priority FROM gateway_events WHERE event_type = 'config.changed' LIMIT 1"));
         Assert.Equal("8", (await _admin.GetFromJsonAsync<JsonElement>(new Uri("/api/configurations/agents.max_parallel", UriKind.Relative))).GetProperty("value").GetString());
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Theory]
     [InlineData("string", "")]
     [InlineData("string", "any text, même accentuée ✓")]
@@ -112,7 +111,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(value, body.GetProperty("value").GetString());
         Assert.Equal(type, body.GetProperty("valueType").GetString());
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT COUNT(*) FROM configurations WHERE key = 'good.value' AND value_type = '{type}'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT COUNT(*) FROM configurations WHERE key = 'good.value' AND value_type = '{type}'"));
     }
 
     public static TheoryData<string, string> BadValues => new()
@@ -154,8 +153,8 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
         Assert.True(problem.GetProperty("errors").TryGetProperty("$.value", out var errors), problem.ToString());
         Assert.Contains(type, errors[0].GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events"));
     }
 
     [Fact]
@@ -186,7 +185,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations"));
     }
 
     [Theory]
@@ -207,6 +206,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, allKinds.StatusCode);
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Lists_filter_by_value_type_and_key_prefix_with_paging_in_key_order()
     {
@@ -237,6 +237,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Contains("valueType", await badType.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Delete_removes_the_row_with_204_and_logs_config_deleted()
     {
@@ -249,7 +250,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, fetched.StatusCode);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations"));
         Assert.Equal(1, Events(ConfigurationEventTypes.Deleted, "to.delete"));
         using var payload = JsonDocument.Parse(LastPayload(ConfigurationEventTypes.Deleted, "to.delete"));
         Assert.Equal("boolean", payload.RootElement.GetProperty("value_type").GetString());
@@ -266,6 +267,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal("not_found", (await get.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Secrets_are_masked_in_answers_and_events_and_revealed_only_on_request_with_a_logged_reveal()
     {
@@ -292,9 +294,10 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal("root", revealEvent.RootElement.GetProperty("revealed_by").GetString());
         Assert.False(revealEvent.RootElement.TryGetProperty("value", out _));
         Assert.True(revealEvent.RootElement.TryGetProperty("timestamp", out _));
-        Assert.Equal(2, _server.Database.QueryLong("SELECT priority FROM gateway_events WHERE event_type = 'config.secret_revealed'"));
+        Assert.Equal(2, _server.Store.QueryLong("SELECT priority FROM gateway_events WHERE event_type = 'config.secret_revealed'"));
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task A_secret_stays_secret_when_updated_without_the_flag_and_can_be_made_public_and_back()
     {
@@ -313,7 +316,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Contains("\"third\"", publicEvent, StringComparison.Ordinal);
         Assert.Equal((true, "********"), (secretAgain.GetProperty("isSecret").GetBoolean(), secretAgain.GetProperty("value").GetString()));
         Assert.Equal("fourth", (await reveal.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").GetString());
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE payload LIKE '%first%' OR payload LIKE '%second%' OR payload LIKE '%fourth%'"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE payload LIKE '%first%' OR payload LIKE '%second%' OR payload LIKE '%fourth%'"));
     }
 
     [Fact]
@@ -354,8 +357,8 @@ public sealed class ConfigurationsApiTests : IDisposable
         using var anonymousRequest = Request();
         using var unauthorized = await anonymous.SendAsync(anonymousRequest);
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
-        Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations WHERE key = 'x' AND value = 'secret-x' AND is_secret = 1"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type <> 'config.changed'"));
+        Assert.Equal(1, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations WHERE key = 'x' AND value = 'secret-x' AND is_secret"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type <> 'config.changed'"));
     }
 
     [Theory]
@@ -386,7 +389,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.True(deleted);
         Assert.Equal(1, Events(ConfigurationEventTypes.SecretRevealed, "hub.secret"));
         Assert.Equal(1, Events(ConfigurationEventTypes.Deleted, "hub.limits"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE payload LIKE '%hub-value%'"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE payload LIKE '%hub-value%'"));
     }
 
     [Fact]
@@ -415,7 +418,7 @@ public sealed class ConfigurationsApiTests : IDisposable
         Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(badKey.Message));
         Assert.Equal(HubErrorCodes.InvalidArgument, HubErrorCodes.CodeOf(badPage.Message));
         Assert.All([unknownGet, unknownDelete, unknownReveal], e => Assert.Equal(HubErrorCodes.NotFound, HubErrorCodes.CodeOf(e.Message)));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations"));
     }
 
     [Fact]
@@ -445,8 +448,8 @@ public sealed class ConfigurationsApiTests : IDisposable
             Assert.NotEqual(default, reply.ServerTime);
         }
 
-        Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations WHERE key = 'k' AND value = 'secret-k'"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type <> 'config.changed'"));
+        Assert.Equal(1, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations WHERE key = 'k' AND value = 'secret-k'"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type <> 'config.changed'"));
     }
 }
 
@@ -529,7 +532,7 @@ public sealed class ConfigurationsSecretLeakTests : IDisposable
         await Answer(admin.DeleteAsync(new Uri("/api/configurations/llm.api_key", UriKind.Relative)));
         Assert.True(await hub.InvokeAsync<bool>(nameof(IConfigurationHub.DeleteConfiguration), "hub.credentials"));
 
-        var lastId = _server.Database.QueryLong("SELECT MAX(id) FROM gateway_events");
+        var lastId = _server.Store.QueryLong("SELECT MAX(id) FROM gateway_events");
         var deadline = DateTime.UtcNow + TestHubConnections.Timeout;
         while (!received.Any(e => e.Id >= lastId))
         {
@@ -566,18 +569,5 @@ public sealed class ConfigurationsSecretLeakTests : IDisposable
         }
     }
 
-    private List<string> Payloads()
-    {
-        using var connection = _server.Database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payload FROM gateway_events ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var payloads = new List<string>();
-        while (reader.Read())
-        {
-            payloads.Add(reader.GetString(0));
-        }
-
-        return payloads;
-    }
+    private List<string> Payloads() => [.. _server.Store.QueryStrings("SELECT payload FROM gateway_events ORDER BY id")];
 }

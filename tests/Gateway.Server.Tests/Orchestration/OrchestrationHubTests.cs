@@ -53,7 +53,7 @@ public sealed class OrchestrationHubTests : IDisposable
 
     private async Task<string> TaskAsync(string title = "step") => (await TasksApiTests.CreateAsync(_agentHttp, title)).GetProperty("id").GetString()!;
 
-    private long Count(string sql) => _server.Database.QueryLong(sql);
+    private long Count(string sql) => _server.Store.QueryLong(sql);
 
     [Theory]
     [InlineData(false)]

@@ -13,6 +13,7 @@ namespace Gateway.Server.Tests.Orchestration;
 /// dashboard and an admin, over REST and over the hub: the owner and admins may, the others are refused (403 /
 /// forbidden) and nothing is written.
 /// </summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
 {
     private const string Owner = "agent-owner";
@@ -44,7 +45,7 @@ public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
     public async Task Only_the_owner_and_admins_change_what_the_owner_created(string operation, string caller, bool overHub)
     {
         var fixture = await Fixture.CreateAsync(_server.Rest(Owner, GatewayRoles.Agent));
-        var eventsBefore = _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events");
+        var eventsBefore = _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events");
         var rowsBefore = RowSnapshot();
 
         var call = Operations[operation];
@@ -55,13 +56,13 @@ public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
         if (caller is Owner or Root)
         {
             Assert.True(refusal is null, $"{operation} by {caller}: refused: {refusal}");
-            Assert.True(_server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events") > eventsBefore, $"{operation} by {caller} emitted no event");
+            Assert.True(_server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events") > eventsBefore, $"{operation} by {caller} emitted no event");
         }
         else
         {
             Assert.True(refusal is not null, $"{operation} by {caller} was allowed");
             Assert.StartsWith("forbidden", refusal, StringComparison.Ordinal);
-            Assert.Equal(eventsBefore, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+            Assert.Equal(eventsBefore, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events"));
             Assert.Equal(rowsBefore, RowSnapshot());
         }
     }
@@ -86,7 +87,7 @@ public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
     {
         var workflowId = Guid.NewGuid().ToString();
         var taskId = Guid.NewGuid().ToString();
-        _server.Database.QueryLong(
+        _server.Store.QueryLong(
             $"INSERT INTO workflows (id, name, definition) VALUES ('{workflowId}', 'from the orchestrator', '{{}}'); "
             + $"INSERT INTO tasks (id, title, task_type) VALUES ('{taskId}', 'from the orchestrator', 'build'); SELECT 1");
 
@@ -114,10 +115,10 @@ public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
 
     private string RowSnapshot() => string.Join(
         "|",
-        _server.Database.QueryStrings("SELECT id || status || updated_at FROM tasks ORDER BY id")
-            .Concat(_server.Database.QueryStrings("SELECT id || status || COALESCE(output, '') FROM tool_executions ORDER BY id"))
-            .Concat(_server.Database.QueryStrings("SELECT id || status || updated_at FROM workflows ORDER BY id"))
-            .Concat(_server.Database.QueryStrings("SELECT workflow_id || task_id || sequence FROM workflow_tasks ORDER BY 1")));
+        _server.Store.QueryStrings("SELECT id || status || updated_at FROM tasks ORDER BY id")
+            .Concat(_server.Store.QueryStrings("SELECT id || status || COALESCE(output, '') FROM tool_executions ORDER BY id"))
+            .Concat(_server.Store.QueryStrings("SELECT id || status || updated_at FROM workflows ORDER BY id"))
+            .Concat(_server.Store.QueryStrings("SELECT workflow_id || task_id || sequence FROM workflow_tasks ORDER BY 1")));
 
     /// <summary>Null when the call succeeded, else the problem's code and detail.</summary>
     private static async Task<string?> RestRefusalAsync(Func<Task<HttpResponseMessage>> call)
@@ -227,7 +228,7 @@ public sealed class OwnershipTests : IClassFixture<OwnershipTests.Server>
         private readonly GatewayTestServer _server = new(new Dictionary<string, string?> { ["RateLimits:WritesPerSecond"] = "0" });
         private readonly Dictionary<string, Task<HubConnection>> _hubs = [];
 
-        public TemporarySqliteFile Database => _server.Database;
+        public ITestDatabase Store => _server.Store;
 
         public HttpClient Rest(string user, string role) => _server.As(user, role);
 

@@ -14,6 +14,7 @@ namespace Gateway.Server.Tests.Orchestration;
 /// invalid_argument, in both protocols); a row the gateway cannot serve, written by another program, never fails a
 /// list; numbers out of range are 400s, not 500s.
 /// </summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class StorableInputTests : IDisposable
 {
     private readonly GatewayTestServer _server = new();
@@ -51,8 +52,8 @@ public sealed class StorableInputTests : IDisposable
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {text}");
         Assert.Equal(field, JsonDocument.Parse(text).RootElement.GetProperty("errors").EnumerateObject().Single().Name);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events"));
         using var list = await Agent.GetAsync(new Uri("/api/tasks", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
     }
@@ -78,7 +79,7 @@ public sealed class StorableInputTests : IDisposable
             Assert.Contains("invalid_argument: $.title", error.Message, StringComparison.Ordinal);
         }
 
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 
     [Theory]
@@ -94,7 +95,7 @@ public sealed class StorableInputTests : IDisposable
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {text}");
         Assert.Contains($"$.{field}", text, StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 
     [Fact]
@@ -107,9 +108,9 @@ public sealed class StorableInputTests : IDisposable
             new { title = "t", taskType = "build", description = "first line\nsecond\tline", config = new { note = "ação ✓" } });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
 
-        var stored = _server.Database.QueryString("SELECT config FROM tasks WHERE description IS NOT NULL");
+        var stored = _server.Store.QueryString("SELECT config FROM tasks WHERE description IS NOT NULL");
         Assert.Equal("""{"note":"ação ✓"}""", stored);
-        var payload = _server.Database.QueryString($"SELECT payload FROM gateway_events WHERE task_id = '{id}' AND event_type = 'task.created'");
+        var payload = _server.Store.QueryString($"SELECT payload FROM gateway_events WHERE task_id = '{id}' AND event_type = 'task.created'");
         Assert.Contains("Überprüfung — 検証", payload, StringComparison.Ordinal);
     }
 
@@ -126,7 +127,7 @@ public sealed class StorableInputTests : IDisposable
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
-        Assert.Equal(expected == HttpStatusCode.Created ? 1 : 0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(expected == HttpStatusCode.Created ? 1 : 0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
         if (expected == HttpStatusCode.UnsupportedMediaType)
         {
             Assert.Equal("unsupported_media_type", JsonDocument.Parse(text).RootElement.GetProperty("code").GetString());
@@ -138,9 +139,9 @@ public sealed class StorableInputTests : IDisposable
     {
         var good = (await TasksApiTests.CreateAsync(Agent, "good")).GetProperty("id").GetString()!;
         // json_valid accepts an escaped lone surrogate and a duplicate key; System.Text.Json cannot write the first back.
-        _server.Database.QueryLong(
+        _server.Store.QueryLong(
             """INSERT INTO tasks (id, title, task_type, config, metadata) VALUES ('bad-1', 'bad', 'build', '{"a":"\ud800"}', '{"k":1,"k":2}'); SELECT 1""");
-        _server.Database.QueryLong($"INSERT INTO tasks (id, title, task_type, config) VALUES ('deep-1', 'deep', 'build', '{Nested(63)}'); SELECT 1");
+        _server.Store.QueryLong($"INSERT INTO tasks (id, title, task_type, config) VALUES ('deep-1', 'deep', 'build', '{Nested(63)}'); SELECT 1");
 
         using var list = await Agent.GetAsync(new Uri("/api/tasks", UriKind.Relative));
         var text = await list.Content.ReadAsStringAsync();
@@ -195,6 +196,6 @@ public sealed class StorableInputTests : IDisposable
             Assert.DoesNotContain("\"k\"", text, StringComparison.Ordinal);
         }
 
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM configurations"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM configurations"));
     }
 }

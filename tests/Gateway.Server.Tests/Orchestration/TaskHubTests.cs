@@ -49,7 +49,7 @@ public sealed class TaskHubTests : IDisposable
         Assert.True(progressed);
         Assert.Equal("completed", completed.Status);
         Assert.True(deleted);
-        Assert.Equal(6, _server.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{created.Id}'"));
+        Assert.Equal(6, _server.Store.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{created.Id}'"));
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class TaskHubTests : IDisposable
 
         Assert.Equal(HubConnectionState.Connected, agent.Connection.State);
         Assert.Equal("pending", (await Invoke<TaskInfo>(agent, nameof(ITaskHub.GetTask), task.Id)).Status);
-        Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+        Assert.Equal(1, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events"));
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class TaskHubTests : IDisposable
         var pruned = await retention.PruneAsync(CancellationToken.None);
 
         Assert.Equal(2, pruned);
-        Assert.Equal(2, _server.Database.QueryLong("SELECT retention_floor FROM gateway_log"));
-        Assert.Equal([3, 4], _server.Database.QueryLongs("SELECT id FROM gateway_events ORDER BY id"));
+        Assert.Equal(2, _server.Store.QueryLong("SELECT retention_floor FROM gateway_log"));
+        Assert.Equal([3, 4], _server.Store.QueryLongs("SELECT id FROM gateway_events ORDER BY id"));
 
         void Execute(string sql)
         {

@@ -8,6 +8,7 @@ using Gateway.Testing;
 namespace Gateway.Server.Tests.Orchestration;
 
 /// <summary>Tasks over REST: every endpoint, the state machine, and each kind of bad input, on a real server and file.</summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class TasksApiTests : IDisposable
 {
     private readonly GatewayTestServer _server = new();
@@ -31,7 +32,7 @@ public sealed class TasksApiTests : IDisposable
     internal static Task<HttpResponseMessage> ChangeStatusAsync(HttpClient client, string id, object body) =>
         client.PostAsJsonAsync(new Uri($"/api/tasks/{id}/status", UriKind.Relative), body);
 
-    private long Events(string taskId, string? type = null) => _server.Database.QueryLong(
+    private long Events(string taskId, string? type = null) => _server.Store.QueryLong(
         $"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{taskId}'" + (type is null ? string.Empty : $" AND event_type = '{type}'"));
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class TasksApiTests : IDisposable
         Assert.Equal(1, Events(id, EventTypes.TaskProgress));
         Assert.Equal(1, Events(id, EventTypes.TaskFailed));
         Assert.Equal(1, Events(id, EventTypes.TaskCompleted));
-        Assert.Equal(2, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE task_id = '{id}' AND event_type = 'task.failed'"));
+        Assert.Equal(2, _server.Store.QueryLong($"SELECT priority FROM gateway_events WHERE task_id = '{id}' AND event_type = 'task.failed'"));
     }
 
     [Theory]
@@ -123,7 +124,7 @@ public sealed class TasksApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 
     [Fact]
@@ -135,7 +136,7 @@ public sealed class TasksApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tasks"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tasks"));
     }
 
     [Fact]

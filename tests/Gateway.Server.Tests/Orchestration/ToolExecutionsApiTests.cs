@@ -9,6 +9,7 @@ using Gateway.Testing;
 namespace Gateway.Server.Tests.Orchestration;
 
 /// <summary>Tool executions over REST: every endpoint, the gateway's own timestamps, the state machine, the output cap, bad input.</summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class ToolExecutionsApiTests : IDisposable
 {
     private const int OneMiB = 1024 * 1024;
@@ -50,16 +51,18 @@ public sealed class ToolExecutionsApiTests : IDisposable
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private long Events(string executionId, string? type = null) => _server.Database.QueryLong(
+    private long Events(string executionId, string? type = null) => _server.Store.QueryLong(
         $"SELECT COUNT(*) FROM gateway_events WHERE execution_id = '{executionId}'" + (type is null ? string.Empty : $" AND event_type = '{type}'"));
 
     private List<JsonElement> Payloads(string executionId, string type) =>
-        _server.Database.QueryStrings($"SELECT payload FROM gateway_events WHERE execution_id = '{executionId}' AND event_type = '{type}' ORDER BY id")
+        _server.Store.QueryStrings($"SELECT payload FROM gateway_events WHERE execution_id = '{executionId}' AND event_type = '{type}' ORDER BY id")
             .Select(p => JsonDocument.Parse(p).RootElement.Clone()).ToList();
 
     /// <summary>Every column of the row, to prove a refused change left it alone.</summary>
-    private string Row(string id) => string.Join("|", _server.Database.QueryStrings(
-        $"SELECT status || '|' || ifnull(output, '') || '|' || ifnull(error, '') || '|' || ifnull(started_at, '') || '|' || ifnull(completed_at, '') || '|' || ifnull(duration_ms, '') FROM tool_executions WHERE id = '{id}'"));
+    private static readonly string[] RowColumns = ["status", "output", "error", "started_at", "completed_at", "duration_ms"];
+
+    private string Row(string id) => string.Join("|", RowColumns
+        .Select(column => _server.Store.QueryString($"SELECT {column} FROM tool_executions WHERE id = '{id}'") ?? ""));
 
     private static DateTime Stored(string text) => DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
 
@@ -89,11 +92,11 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.InRange(execution.GetProperty("startedAt").GetDateTime(), before, DateTime.UtcNow.AddSeconds(1));
         Assert.Equal(JsonValueKind.Null, execution.GetProperty("completedAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, execution.GetProperty("durationMs").ValueKind);
-        Assert.Equal("running|||" + _server.Database.QueryStrings($"SELECT started_at FROM tool_executions WHERE id = '{id}'").Single() + "||", Row(id));
+        Assert.Equal("running|||" + _server.Store.QueryStrings($"SELECT started_at FROM tool_executions WHERE id = '{id}'").Single() + "||", Row(id));
         var started = Assert.Single(Payloads(id, EventTypes.ToolStarted));
         Assert.Equal(("shell", id), (started.GetProperty("tool_name").GetString(), started.GetProperty("execution_id").GetString()));
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.started'"));
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.started'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}'"));
     }
 
     [Fact]
@@ -111,7 +114,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.Equal("compiling\nwarning: x\n", execution.GetProperty("output").GetString());
         var outputs = Payloads(id, EventTypes.ToolOutput);
         Assert.Equal([("compiling\n", false), ("warning: x\n", true)], outputs.Select(o => (o.GetProperty("output").GetString()!, o.GetProperty("is_stderr").GetBoolean())).ToArray());
-        Assert.Equal(2, _server.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}' AND event_type = 'tool.output' AND priority = 0"));
+        Assert.Equal(2, _server.Store.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}' AND event_type = 'tool.output' AND priority = 0"));
     }
 
     [Fact]
@@ -125,7 +128,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
             $"/api/tool-executions/{id}/complete",
             new { exitCode = 0, durationMs = 999_999, completedAt = "1999-01-01T00:00:00Z", startedAt = "1999-01-01T00:00:00Z", status = "failed" }));
 
-        var stored = _server.Database.QueryStrings($"SELECT started_at || '|' || completed_at || '|' || duration_ms FROM tool_executions WHERE id = '{id}'").Single().Split('|');
+        var stored = Row(id).Split('|')[3..];
         var startedAt = Stored(stored[0]);
         var completedAt = Stored(stored[1]);
         Assert.Equal("completed", execution.GetProperty("status").GetString());
@@ -136,8 +139,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.InRange(execution.GetProperty("durationMs").GetInt64(), 30, 60_000);
         var completed = Assert.Single(Payloads(id, EventTypes.ToolCompleted));
         Assert.Equal(("completed", 0), (completed.GetProperty("status").GetString(), completed.GetProperty("exit_code").GetInt32()));
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.completed'"));
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}' AND event_type = 'tool.completed'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.completed'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND execution_id = '{id}' AND event_type = 'tool.completed'"));
     }
 
     [Fact]
@@ -170,8 +173,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.True(execution.GetProperty("durationMs").GetInt64() >= 0);
         var failed = Assert.Single(Payloads(id, EventTypes.ToolFailed));
         Assert.Equal(("exit status 2", 2), (failed.GetProperty("error").GetString(), failed.GetProperty("exit_code").GetInt32()));
-        Assert.Equal(2, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.failed'"));
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND event_type = 'tool.failed'"));
+        Assert.Equal(2, _server.Store.QueryLong($"SELECT priority FROM gateway_events WHERE execution_id = '{id}' AND event_type = 'tool.failed'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT COUNT(*) FROM gateway_events WHERE task_id = '{task}' AND event_type = 'tool.failed'"));
     }
 
     [Fact]
@@ -234,8 +237,8 @@ public sealed class ToolExecutionsApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains(final, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tool_executions"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type LIKE 'tool.%'"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tool_executions"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events WHERE event_type LIKE 'tool.%'"));
     }
 
     [Fact]
@@ -267,7 +270,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM tool_executions"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM tool_executions"));
     }
 
     [Theory]
@@ -314,7 +317,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, over.StatusCode);
         Assert.Contains("output limit reached", overText, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, tooBigAlone.StatusCode);
-        Assert.Equal(OneMiB, _server.Database.QueryLong($"SELECT length(CAST(output AS BLOB)) FROM tool_executions WHERE id = '{id}'"));
+        Assert.Equal(OneMiB, _server.Store.QueryLong($"SELECT {(_server.Store.IsPostgres ? "octet_length(output)" : "length(CAST(output AS BLOB))")} FROM tool_executions WHERE id = '{id}'"));
         Assert.Equal(big + "0123456789", completed.GetProperty("output").GetString());
         Assert.Equal(2, Events(id, EventTypes.ToolOutput));
     }
@@ -341,12 +344,7 @@ public sealed class ToolExecutionsApiTests : IDisposable
     public async Task Arguments_that_the_orchestrator_stored_as_non_JSON_text_are_returned_as_a_string()
     {
         var task = await TaskAsync();
-        using (var connection = _server.Database.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = $"INSERT INTO tool_executions (id, task_id, tool_name, arguments, status) VALUES ('legacy', '{task}', 'shell', 'ls -la', 'pending')";
-            command.ExecuteNonQuery();
-        }
+        _server.Store.Execute($"INSERT INTO tool_executions (id, task_id, tool_name, arguments, status) VALUES ('legacy', '{task}', 'shell', 'ls -la', 'pending')");
 
         var execution = await Dashboard.GetFromJsonAsync<JsonElement>(new Uri("/api/tool-executions/legacy", UriKind.Relative));
         using var complete = await PostAsync("/api/tool-executions/legacy/complete", new { });

@@ -8,6 +8,7 @@ using Gateway.Testing;
 namespace Gateway.Server.Tests.Orchestration;
 
 /// <summary>Workflows over REST: every endpoint, the state machine, task lists, derived progress, bad input; a real server and file.</summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class WorkflowsApiTests : IDisposable
 {
     private static readonly string[] Steps = ["build", "test"];
@@ -56,18 +57,18 @@ public sealed class WorkflowsApiTests : IDisposable
     private static string[] TaskIds(JsonElement workflow) =>
         workflow.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("taskId").GetString()!).ToArray();
 
-    private long Events(string workflowId, string? type = null) => _server.Database.QueryLong(
+    private long Events(string workflowId, string? type = null) => _server.Store.QueryLong(
         $"SELECT COUNT(*) FROM gateway_events WHERE workflow_id = '{workflowId}'" + (type is null ? string.Empty : $" AND event_type = '{type}'"));
 
     /// <summary>The payloads of a workflow's events of one type, oldest first.</summary>
     private List<JsonElement> Payloads(string workflowId, string type) =>
-        _server.Database.QueryStrings($"SELECT payload FROM gateway_events WHERE workflow_id = '{workflowId}' AND event_type = '{type}' ORDER BY id")
+        _server.Store.QueryStrings($"SELECT payload FROM gateway_events WHERE workflow_id = '{workflowId}' AND event_type = '{type}' ORDER BY id")
             .Select(p => JsonDocument.Parse(p).RootElement.Clone()).ToList();
 
-    private string Row(string id) => string.Join("|", _server.Database.QueryStrings($"SELECT status || '|' || updated_at FROM workflows WHERE id = '{id}'"));
+    private string Row(string id) => string.Join("|", _server.Store.QueryStrings($"SELECT status || '|' || updated_at FROM workflows WHERE id = '{id}'"));
 
     private string Sequences(string id) =>
-        string.Join(",", _server.Database.QueryStrings($"SELECT task_id || ':' || sequence FROM workflow_tasks WHERE workflow_id = '{id}' ORDER BY sequence, task_id"));
+        string.Join(",", _server.Store.QueryStrings($"SELECT task_id || ':' || sequence FROM workflow_tasks WHERE workflow_id = '{id}' ORDER BY sequence, task_id"));
 
     [Fact]
     public async Task Create_get_and_the_created_event_are_one_change()
@@ -85,7 +86,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Empty(TaskIds(fetched));
         Assert.Equal(0, fetched.GetProperty("progress").GetProperty("total").GetInt32());
         Assert.Equal(1, Events(id, EventTypes.WorkflowCreated));
-        Assert.Equal("{\"steps\":[\"build\",\"test\"],\"retries\":2}", _server.Database.QueryStrings($"SELECT definition FROM workflows WHERE id = '{id}'").Single());
+        Assert.Equal("{\"steps\":[\"build\",\"test\"],\"retries\":2}", _server.Store.QueryStrings($"SELECT definition FROM workflows WHERE id = '{id}'").Single());
     }
 
     [Theory]
@@ -106,8 +107,8 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM workflows"));
-        Assert.Equal(0, _server.Database.QueryLong("SELECT COUNT(*) FROM gateway_events"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM workflows"));
+        Assert.Equal(0, _server.Store.QueryLong("SELECT COUNT(*) FROM gateway_events"));
     }
 
     [Fact]
@@ -147,7 +148,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(0, Events(done, EventTypes.WorkflowFailed));
         var failure = Assert.Single(Payloads(broken, EventTypes.WorkflowFailed));
         Assert.Equal("the build server is gone", failure.GetProperty("error").GetString());
-        Assert.Equal(2, _server.Database.QueryLong($"SELECT priority FROM gateway_events WHERE workflow_id = '{broken}' AND event_type = 'workflow.failed'"));
+        Assert.Equal(2, _server.Store.QueryLong($"SELECT priority FROM gateway_events WHERE workflow_id = '{broken}' AND event_type = 'workflow.failed'"));
     }
 
     [Theory]
@@ -234,7 +235,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(3, progress[^1].GetProperty("total").GetInt32());
         Assert.Equal(c, progress[^1].GetProperty("current_task").GetString());
         // Each task list change logs tasks_changed first, then progress, in the same change.
-        var order = _server.Database.QueryStrings($"SELECT event_type FROM gateway_events WHERE workflow_id = '{id}' ORDER BY id");
+        var order = _server.Store.QueryStrings($"SELECT event_type FROM gateway_events WHERE workflow_id = '{id}' ORDER BY id");
         string[] expected =
         [
             EventTypes.WorkflowCreated,
@@ -294,7 +295,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal($"{tasks[1]}:0,{tasks[2]}:1", Sequences(id));
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknownWorkflow.StatusCode);
-        Assert.Equal(1, _server.Database.QueryLong($"SELECT COUNT(*) FROM tasks WHERE id = '{tasks[0]}'"));
+        Assert.Equal(1, _server.Store.QueryLong($"SELECT COUNT(*) FROM tasks WHERE id = '{tasks[0]}'"));
         Assert.Equal([tasks[1], tasks[2]], Payloads(id, EventTypes.WorkflowTasksChanged)[^1].GetProperty("task_ids").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 
@@ -312,7 +313,7 @@ public sealed class WorkflowsApiTests : IDisposable
 
         Assert.Equal([tasks[2], tasks[0], tasks[1]], TaskIds(workflow));
         Assert.Equal([tasks[2], tasks[0], tasks[1]], TaskIds(await GetAsync(id)));
-        Assert.Equal(tasks[2], _server.Database.QueryStrings($"SELECT task_id FROM workflow_tasks WHERE workflow_id = '{id}' AND sequence = 0").Single());
+        Assert.Equal(tasks[2], _server.Store.QueryStrings($"SELECT task_id FROM workflow_tasks WHERE workflow_id = '{id}' AND sequence = 0").Single());
         Assert.Equal([tasks[2], tasks[0], tasks[1]], Payloads(id, EventTypes.WorkflowTasksChanged)[^1].GetProperty("task_ids").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 
@@ -415,7 +416,7 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal("completed", done.GetProperty("status").GetString());
         Assert.Equal(100, done.GetProperty("progress").GetProperty("percent").GetInt32());
         Assert.Equal(1, Events(id, EventTypes.WorkflowCompleted));
-        Assert.Equal("completed", _server.Database.QueryStrings($"SELECT status FROM workflows WHERE id = '{id}'").Single());
+        Assert.Equal("completed", _server.Store.QueryStrings($"SELECT status FROM workflows WHERE id = '{id}'").Single());
     }
 
     [Fact]
@@ -540,6 +541,6 @@ public sealed class WorkflowsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, otherAgent.StatusCode);
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
-        Assert.Equal(1, _server.Database.QueryLong("SELECT COUNT(*) FROM workflows"));
+        Assert.Equal(1, _server.Store.QueryLong("SELECT COUNT(*) FROM workflows"));
     }
 }

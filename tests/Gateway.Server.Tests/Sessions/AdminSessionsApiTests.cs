@@ -26,7 +26,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         var carol = await ConnectAsync("carol", "carol-1", HttpTransportType.WebSockets, true);
         await carol.Connection.StopAsync();
         await ConnectAsync("dave", "dave-1", HttpTransportType.WebSockets, false);
-        await SessionRowTests.Eventually(() => _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE is_active = 0") == 1);
+        await SessionRowTests.Eventually(() => _server.Store.QueryLong("SELECT COUNT(*) FROM sessions WHERE NOT is_active") == 1);
     }
 
     public async Task DisposeAsync()
@@ -64,6 +64,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
     private static string[] ClientIds(JsonElement page) =>
         page.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("clientId").GetString()!).ToArray();
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Theory]
     [InlineData("", new[] { "dave-1", "carol-1", "bob-1", "alice-phone", "alice-laptop" })]
     [InlineData("?active=true", new[] { "dave-1", "bob-1", "alice-phone", "alice-laptop" })]
@@ -83,6 +84,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(expected.Length, page.GetProperty("total").GetInt32());
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Stale_filter_finds_sessions_silent_for_longer_than_n_seconds()
     {
@@ -92,7 +94,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         await Task.Delay(4100);
         await _clients[0].Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat));
         await SessionRowTests.Eventually(() =>
-            _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'alice-laptop' AND last_heartbeat > created_at") == 1);
+            _server.Store.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'alice-laptop' AND last_heartbeat > created_at") == 1);
 
         var page = await ListAsync("?staleSeconds=4&active=true");
 
@@ -100,6 +102,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.Contains("bob-1", ClientIds(page));
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Pages_through_all_sessions_without_overlap()
     {
@@ -133,6 +136,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(field, out _), problem.RootElement.ToString());
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Gets_one_session_and_404s_an_unknown_id()
     {
@@ -146,6 +150,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Delete_disconnects_the_live_client_with_the_reason_and_marks_the_row()
     {
@@ -161,11 +166,12 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal((HubErrorCodes.DisconnectedByAdmin, "maintenance window", false), (notice.Code, notice.Reason, notice.Reconnect));
         Assert.Equal(HubConnectionState.Disconnected, target.Connection.State);
-        Assert.Equal((0L, "disconnected_by_admin"), SessionLifecycleTests.SessionState(_server.Database, sessionId));
+        Assert.Equal((0L, "disconnected_by_admin"), SessionLifecycleTests.SessionState(_server.Store, sessionId));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Realtime_stats_count_connections_by_transport_and_protocol()
     {
@@ -214,6 +220,7 @@ public sealed class AdminSessionsApiTests : IAsyncLifetime, IDisposable
         Assert.NotEqual(default, reply.ServerTime);
     }
 
+    [Trait(TestProviders.Trait, TestProviders.Both)]
     [Fact]
     public async Task Admins_subscribe_to_session_events_and_disconnect_over_the_hub()
     {

@@ -29,7 +29,7 @@ public sealed class LimitsAndExpiryTests
 
         Assert.Equal(HubErrorCodes.MessageTooLarge, HubErrorCodes.CodeOf(error?.Message));
         Assert.Contains("maximum message size", error?.Message, StringComparison.OrdinalIgnoreCase);
-        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, session.SessionId) == (0L, "message_too_large"));
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Store, session.SessionId) == (0L, "message_too_large"));
         Assert.NotEqual(default, (await other.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat))).ServerTime);
     }
 
@@ -85,7 +85,7 @@ public sealed class LimitsAndExpiryTests
 
         Assert.Equal(HubErrorCodes.TooManyConnections, HubErrorCodes.CodeOf(error?.Message));
         await SessionRowTests.Eventually(() =>
-            server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'third' AND is_active = 0 AND json_extract(metadata, '$.closeReason') = 'too_many_connections'") == 1);
+            server.Store.QueryLong($"SELECT COUNT(*) FROM sessions WHERE client_id = 'third' AND NOT is_active AND {server.Store.JsonText("metadata", "closeReason")} = 'too_many_connections'") == 1);
         Assert.Equal(HubConnectionState.Connected, first.Connection.State);
 
         // The node-wide limit: a third user fits in the last slot, a fourth does not.
@@ -97,7 +97,7 @@ public sealed class LimitsAndExpiryTests
 
         // A slot freed is a slot to take.
         await first.Connection.StopAsync();
-        await SessionRowTests.Eventually(() => server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE is_active = 1") == 2);
+        await SessionRowTests.Eventually(() => server.Store.QueryLong("SELECT COUNT(*) FROM sessions WHERE is_active") == 2);
         await using var again = server.CreateClient(token);
         await again.StartAsync();
     }
@@ -119,7 +119,7 @@ public sealed class LimitsAndExpiryTests
 
         Assert.Equal(HubErrorCodes.TokenExpired, notice.Code);
         Assert.True(notice.Reconnect);
-        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, established.SessionId) == (0L, "token_expired"));
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Store, established.SessionId) == (0L, "token_expired"));
     }
 
     [Fact]
@@ -141,8 +141,8 @@ public sealed class LimitsAndExpiryTests
         Assert.Equal(HubErrorCodes.TokenExpired, first.Code);
         Assert.True(laterStillOpen, "the connection with the later expiry was closed with the first");
         Assert.Equal(HubErrorCodes.TokenExpired, second.Code);
-        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, soonerSession) == (0L, "token_expired"));
-        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Database, laterSession) == (0L, "token_expired"));
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Store, soonerSession) == (0L, "token_expired"));
+        await SessionRowTests.Eventually(() => SessionLifecycleTests.SessionState(server.Store, laterSession) == (0L, "token_expired"));
         await lasting.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat)).WaitAsync(TestHubConnections.Timeout);
         Assert.Equal(HubConnectionState.Connected, lasting.Connection.State);
     }
@@ -158,7 +158,7 @@ public sealed class LimitsAndExpiryTests
         await client.Connection.InvokeAsync<HeartbeatReply>(nameof(IGatewayHub.Heartbeat)).WaitAsync(TestHubConnections.Timeout);
 
         Assert.Equal(HubConnectionState.Connected, client.Connection.State);
-        Assert.Equal(1L, SessionLifecycleTests.SessionState(server.Database, established.SessionId).IsActive);
+        Assert.Equal(1L, SessionLifecycleTests.SessionState(server.Store, established.SessionId).IsActive);
     }
 
     [Fact]
@@ -173,6 +173,6 @@ public sealed class LimitsAndExpiryTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, oldToken.StatusCode);
-        Assert.Equal(0, server.Database.QueryLong("SELECT COUNT(*) FROM sessions"));
+        Assert.Equal(0, server.Store.QueryLong("SELECT COUNT(*) FROM sessions"));
     }
 }

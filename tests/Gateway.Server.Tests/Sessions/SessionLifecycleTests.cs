@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Server.Tests.Sessions;
 
 /// <summary>Stale sessions are reaped; a node closes what a crash left open and what is open when it stops.</summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class SessionLifecycleTests
 {
     private static Dictionary<string, string?> FastReaper() => new()
@@ -45,8 +46,8 @@ public sealed class SessionLifecycleTests
 
         Assert.Equal(HubErrorCodes.Stale, notice.Code);
         Assert.True(notice.Reconnect);
-        Assert.Equal((0L, "stale"), SessionState(server.Database, quiet.SessionId));
-        Assert.Equal(1L, SessionState(server.Database, lively.SessionId).IsActive);
+        Assert.Equal((0L, "stale"), SessionState(server.Store, quiet.SessionId));
+        Assert.Equal(1L, SessionState(server.Store, lively.SessionId).IsActive);
         Assert.Equal(HubConnectionState.Connected, beating.Connection.State);
     }
 
@@ -161,16 +162,12 @@ public sealed class SessionLifecycleTests
         Assert.Equal(1L, SessionState(database, established.SessionId).IsActive);
     }
 
-    internal static (long IsActive, string? CloseReason) SessionState(TemporarySqliteFile database, string sessionId)
+    internal static (long IsActive, string? CloseReason) SessionState(ITestDatabase database, string sessionId)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT is_active, metadata FROM sessions WHERE id = $id";
-        command.Parameters.AddWithValue("$id", sessionId);
-        using var reader = command.ExecuteReader();
-        Assert.True(reader.Read(), $"no row for session {sessionId}");
-        using var metadata = JsonDocument.Parse(reader.GetString(1));
+        var row = database.QueryStrings($"SELECT CASE WHEN is_active THEN '1' ELSE '0' END || metadata FROM sessions WHERE id = '{sessionId}'");
+        Assert.True(row.Length == 1, $"no row for session {sessionId}");
+        using var metadata = JsonDocument.Parse(row[0][1..]);
         var reason = metadata.RootElement.TryGetProperty("closeReason", out var value) ? value.GetString() : null;
-        return (reader.GetInt64(0), reason);
+        return (row[0][0] == '1' ? 1 : 0, reason);
     }
 }

@@ -66,7 +66,7 @@ public sealed class SessionRowTests : IDisposable
         var two = await second.StartAsync();
 
         Assert.NotEqual(one.SessionId, two.SessionId);
-        Assert.Equal(2, _server.Database.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'agent-7'"));
+        Assert.Equal(2, _server.Store.QueryLong("SELECT COUNT(*) FROM sessions WHERE client_id = 'agent-7'"));
     }
 
     private (string ClientId, string? UserId, string ConnectionType, long IsActive, string Metadata) Row(string sessionId)

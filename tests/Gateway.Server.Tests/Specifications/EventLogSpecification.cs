@@ -40,6 +40,17 @@ public abstract class EventLogSpecification : IAsyncLifetime
     private async Task<long[]> AppendAsync(int count, DateTime? at = null, string? taskId = null, int priority = EventPriorities.Normal)
     {
         await using var change = NewChange();
+        await using var transaction = await change.Database.BeginTransactionAsync();
+        var entries = await AppendUncommittedAsync(change, count, at, taskId, priority);
+        await transaction.CommitAsync();
+        return [.. entries.Select(e => e.Id)];
+    }
+
+    /// <summary>Appends as the change writer does, in the caller's open transaction, and saves without committing.</summary>
+    private async Task<List<EventLogEntry>> AppendUncommittedAsync(
+        GatewayDbContext change, int count, DateTime? at = null, string? taskId = null, int priority = EventPriorities.Normal)
+    {
+        await Log.BeginAppendsAsync(change, CancellationToken.None);
         var entries = Enumerable.Range(0, count).Select(_ => Entry(at ?? DateTime.UtcNow, priority, taskId)).ToList();
         foreach (var entry in entries)
         {
@@ -47,7 +58,7 @@ public abstract class EventLogSpecification : IAsyncLifetime
         }
 
         await change.SaveChangesAsync();
-        return [.. entries.Select(e => e.Id)];
+        return entries;
     }
 
     private async Task<List<long>> ReadAllAsync(EventLogRead read)
@@ -131,14 +142,37 @@ public abstract class EventLogSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_that_would_finish_before_an_earlier_open_append_never_lets_a_reader_pass_that_append()
+    {
+        await AppendAsync(1);
+        // The first writer has taken its id and not committed; a second writer appends and commits meanwhile.
+        await using var first = NewChange();
+        await using var firstTransaction = await first.Database.BeginTransactionAsync();
+        var open = (await AppendUncommittedAsync(first, 1))[0].Id;
+        var second = Task.Run(() => AppendAsync(1));
+        await Task.WhenAny(second, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        var seenWhileOpen = await ReadAllAsync(new EventLogRead(0, Unbounded));
+
+        await firstTransaction.CommitAsync();
+        var later = (await second)[0];
+        var seenAfter = await ReadAllAsync(new EventLogRead(0, Unbounded));
+
+        // Either the second writer waited for the first, or its id comes after; a reader that had passed the open
+        // append's id before it committed would skip it for good.
+        Assert.DoesNotContain(seenWhileOpen, id => id > open);
+        Assert.True(later > open);
+        Assert.Equal([.. seenWhileOpen, .. seenAfter.Skip(seenWhileOpen.Count)], seenAfter);
+        Assert.Equal([open, later], seenAfter[^2..]);
+    }
+
+    [Fact]
     public async Task A_rolled_back_append_is_never_visible_and_later_ids_still_increase()
     {
         var before = await AppendAsync(2);
         await using (var change = NewChange())
         await using (var transaction = await change.Database.BeginTransactionAsync())
         {
-            Log.Append(change, Entry(DateTime.UtcNow));
-            await change.SaveChangesAsync();
+            await AppendUncommittedAsync(change, 1);
             await transaction.RollbackAsync();
         }
 
@@ -169,7 +203,7 @@ public abstract class EventLogSpecification : IAsyncLifetime
         var pruned = await AppendAsync(3, old);
         var fresh = await AppendAsync(1);
         var oldBehindFresh = await AppendAsync(1, old);
-        var cutoff = Gateway.Data.Conversion.UtcDateTimeConverter.Format(DateTime.UtcNow.AddDays(-1));
+        var cutoff = DateTime.UtcNow.AddDays(-1);
 
         int deleted;
         await using (var change = NewChange())
@@ -192,7 +226,7 @@ public abstract class EventLogSpecification : IAsyncLifetime
         var old = await AppendAsync(2, DateTime.UtcNow.AddDays(-30));
         await using (var change = NewChange())
         {
-            await Log.PruneAsync(change, Gateway.Data.Conversion.UtcDateTimeConverter.Format(DateTime.UtcNow), chunk: 100, CancellationToken.None);
+            await Log.PruneAsync(change, DateTime.UtcNow, chunk: 100, CancellationToken.None);
         }
 
         Assert.Equal(old[^1], await Log.HeadAsync(CancellationToken.None));

@@ -1,5 +1,4 @@
 using Gateway.Data;
-using Gateway.Migrations;
 using Gateway.Server.Sessions;
 using Gateway.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -50,15 +49,8 @@ internal static class PostgresSpecificationDatabase
     /// <param name="owned">Gets the data source and the database, disposed in that order by the caller.</param>
     public static async Task<(TemporaryPostgresDatabase Database, NpgsqlDataSource DataSource)> CreateAsync(string prefix, List<IAsyncDisposable> owned)
     {
-        var database = await TestPostgres.CreateDatabaseAsync(prefix);
+        var database = await TestPostgres.CreateMigratedDatabaseAsync(prefix);
         owned.Add(database);
-        await using (var connection = database.Open())
-        {
-            foreach (var set in new[] { MigrationSet.Orchestrator(RepositoryPaths.PostgresMigrations), new MigrationSet("gateway", RepositoryPaths.GatewayPostgresMigrations, MigrationSet.GatewayBookkeepingTable) })
-            {
-                await new Migrator(set, new PostgresMigrationStore(connection, set.BookkeepingTable)).RunAsync(null, CancellationToken.None);
-            }
-        }
 
         var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         owned.Insert(0, dataSource);

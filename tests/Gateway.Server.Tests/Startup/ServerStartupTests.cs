@@ -75,15 +75,46 @@ public sealed class ServerStartupTests : IDisposable
     }
 
     [Fact]
-    public async Task On_a_postgres_url_the_server_refuses_to_start_naming_the_database_without_its_password()
+    public async Task On_an_unreachable_postgres_url_the_server_refuses_to_start_naming_the_database_without_its_password()
     {
         await using var server = await GatewayServerProcess.StartAsync(
             _database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = "postgres://gateway:hunter2@127.0.0.1:1/orchestrator" });
         var exitCode = await server.WaitForExitAsync(ExitTimeout);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("postgres://gateway@127.0.0.1:1/orchestrator is a PostgreSQL database", server.Output, StringComparison.Ordinal);
+        Assert.Contains("[1012]", server.Output, StringComparison.Ordinal);
+        Assert.Contains("postgres://gateway@127.0.0.1:1/orchestrator cannot be used", server.Output, StringComparison.Ordinal);
+        Assert.Contains("pg_isready", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_missing_postgres_database_the_server_refuses_to_start_and_says_to_create_it()
+    {
+        var server = new Uri(await TestPostgres.ServerUrlAsync());
+        var url = $"postgres://{server.UserInfo}@{server.Host}:{server.Port}/gateway_missing_{Guid.NewGuid():N}";
+        await using var process = await GatewayServerProcess.StartAsync(_database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = url });
+        var exitCode = await process.WaitForExitAsync(ExitTimeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("PostgreSQL 3D000", process.Output, StringComparison.Ordinal);
+        Assert.Contains("createdb", process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_fresh_postgres_database_applies_every_migration_at_start_registers_the_node_and_reports_ready()
+    {
+        await using var postgres = await TestPostgres.CreateDatabaseAsync("startup");
+        await using var server = await GatewayServerProcess.StartAsync(
+            _database.Directory, new Dictionary<string, string?> { ["DATABASE_URL"] = postgres.Url, ["Node__Id"] = "pg-start" });
+
+        Assert.False(server.HasExited, server.Output);
+        Assert.Equal(HttpStatusCode.OK, await GetStatusAsync(server.BaseAddress, "/health/ready"));
+        await using var connection = postgres.Open();
+        await using var applied = new Npgsql.NpgsqlCommand("SELECT (SELECT count(*) FROM _sqlx_migrations WHERE success), (SELECT count(*) FROM _gateway_migrations WHERE success), (SELECT count(*) FROM gateway_nodes WHERE id = 'pg-start')", connection);
+        await using var reader = await applied.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((7L, 3L, 1L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
     }
 
     [Fact]
