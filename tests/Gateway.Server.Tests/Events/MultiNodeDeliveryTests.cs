@@ -9,14 +9,15 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Gateway.Server.Tests.Events;
 
 /// <summary>
-/// Several nodes on one SQLite file: every subscriber gets every committed event once, in id order, whichever node
+/// Several nodes on one database: every subscriber gets every committed event once, in id order, whichever node
 /// committed it, and a client resumes on another node after its last id without a gap or a reset.
 /// </summary>
+[Trait(TestProviders.Trait, TestProviders.Both)]
 public sealed class MultiNodeDeliveryTests
 {
     private static readonly Dictionary<string, string?> Settings = new() { ["RateLimits:WritesPerSecond"] = "0" };
 
-    private static async Task<(TestHubClient Client, ConcurrentQueue<long> Received)> SubscribeAsync(
+    internal static async Task<(TestHubClient Client, ConcurrentQueue<long> Received)> SubscribeAsync(
         GatewayTestServer node, HttpTransportType transport, bool messagePack, long? afterEventId = null)
     {
         var received = new ConcurrentQueue<long>();
@@ -29,7 +30,7 @@ public sealed class MultiNodeDeliveryTests
         return (client, received);
     }
 
-    private static async Task WriteAsync(GatewayTestServer node, string agent, int tasks)
+    internal static async Task WriteAsync(GatewayTestServer node, string agent, int tasks)
     {
         var client = node.As(agent, GatewayRoles.Agent);
         for (var i = 0; i < tasks; i++)
@@ -42,7 +43,7 @@ public sealed class MultiNodeDeliveryTests
     [Fact]
     public async Task Every_subscriber_gets_every_event_once_in_id_order_whichever_node_committed_it()
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
         using var b = new GatewayTestServer(Settings, database, "node-b");
@@ -70,7 +71,7 @@ public sealed class MultiNodeDeliveryTests
     [Fact]
     public async Task A_client_that_moves_to_another_node_resumes_after_its_last_id_without_a_gap()
     {
-        using var database = new TemporarySqliteFile("cluster.db");
+        using var database = TestDatabases.Create("cluster.db");
         using var a = new GatewayTestServer(Settings, database, "node-a");
         _ = a.BaseAddress;
         using var b = new GatewayTestServer(Settings, database, "node-b");
