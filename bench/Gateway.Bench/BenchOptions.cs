@@ -20,6 +20,9 @@ internal sealed class BenchOptions
     /// <summary>The cpu list servers are pinned to (taskset -c), or null to leave them unpinned.</summary>
     public string? ServerCpus { get; init; }
 
+    /// <summary>A PostgreSQL server's URL (sqlx's form, its maintenance database): scenario f runs scenario d there, in databases of its own.</summary>
+    public string? Postgres { get; init; }
+
     public bool Quick { get; init; }
 
     public string Scenarios { get; init; } = "abcde";
@@ -83,6 +86,7 @@ internal sealed class BenchOptions
             WorkDir = Value("--work") ?? Path.Combine(Path.GetTempPath(), "gateway-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
             OutputPath = Value("--out") ?? Path.Combine(repo, "bench", "results", "latest.json"),
             ServerCpus = Value("--server-cpus"),
+            Postgres = Value("--postgres"),
             Quick = quick,
             Scenarios = Value("--scenarios") ?? "abcde",
             ClusterRate = Number("--cluster-rate") ?? 500,

@@ -49,6 +49,13 @@ if (options.Scenarios.Contains('d', StringComparison.Ordinal))
     (results.GatewayWrites, results.RawWrites) = await WriteScenario.RunInterleavedAsync(options, gateway);
 }
 
+if (options.Scenarios.Contains('f', StringComparison.Ordinal))
+{
+    Console.Error.WriteLine(
+        $"scenario f: scenario d on PostgreSQL {options.Postgres}: Gateway, C and C+lock alternating, {options.WriteRounds} rounds of {options.WriteSeconds} s");
+    results.PostgresWrites = await WriteScenario.RunPostgresAsync(options, token);
+}
+
 if (options.Scenarios.Contains('e', StringComparison.Ordinal))
 {
     Console.Error.WriteLine(

@@ -32,6 +32,9 @@ internal sealed class BenchResults
 
     public WriteResult? RawWrites { get; set; }
 
+    /// <summary>Scenario f: scenario d on PostgreSQL (Gateway, C, C+lock).</summary>
+    public PostgresWriteResults? PostgresWrites { get; set; }
+
     public ClusterResult? Cluster { get; set; }
 
     public List<Verdict> Verdicts { get; } = [];
@@ -81,6 +84,20 @@ internal static class Report
             Row(table, "server cpu %", F(writes.ServerCpuPercent ?? double.NaN, "0"), "-", "");
             Row(table, "server cpu µs per change", F(writes.CpuMicrosPerChange ?? double.NaN, "0"), "-", "");
             results.Verdicts.Add(Check("d", "Gateway changes/s >= 0.3 x C's", "changes/s", writes.ChangesPerSecond, raw.ChangesPerSecond, r => r >= 0.3));
+        }
+
+        if (results.PostgresWrites is { } postgres)
+        {
+            var (gatewayPg, rawPg, lockedPg) = postgres;
+            table.AppendLine();
+            table.AppendLine(Invariant($"f. write ceiling on PostgreSQL: {gatewayPg.ChangesPerCommit:0.0} changes per commit; C+lock = C taking the event log's advisory lock per transaction"));
+            Row(table, "figure", "Gateway", "C", "C+lock", "Gateway/C", "C+lock/C");
+            Row(table, "changes/s", F(gatewayPg.ChangesPerSecond, "0"), F(rawPg.ChangesPerSecond, "0"), F(lockedPg.ChangesPerSecond, "0"),
+                R(gatewayPg.ChangesPerSecond, rawPg.ChangesPerSecond), R(lockedPg.ChangesPerSecond, rawPg.ChangesPerSecond));
+            Row(table, "commits/s", F(gatewayPg.CommitsPerSecond, "0"), F(rawPg.CommitsPerSecond, "0"), F(lockedPg.CommitsPerSecond, "0"),
+                R(gatewayPg.CommitsPerSecond, rawPg.CommitsPerSecond), R(lockedPg.CommitsPerSecond, rawPg.CommitsPerSecond));
+            Row(table, "change p99 ms (closed loop)", F(gatewayPg.Latency?.P99 ?? double.NaN, "0.0"), "-", "-", "", "");
+            Row(table, "server cpu µs per change", F(gatewayPg.CpuMicrosPerChange ?? double.NaN, "0"), "-", "-", "", "");
         }
 
         if (results.Cluster is { } cluster)

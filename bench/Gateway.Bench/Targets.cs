@@ -31,13 +31,14 @@ internal sealed class HubTarget : IAsyncDisposable
 
     public string? Token { get; }
 
-    /// <summary>The gateway's SQLite file; null for a baseline.</summary>
+    /// <summary>The gateway's SQLite file (its PostgreSQL URL on PostgreSQL); null for a baseline.</summary>
     public string? DatabasePath { get; }
 
     public bool IsGateway => DatabasePath is not null;
 
     /// <param name="dataDirectory">A data folder shared with other nodes (scenario e); null: the node's own.</param>
-    public static async Task<HubTarget> StartGatewayAsync(BenchOptions options, string label, string token, string? dataDirectory = null)
+    /// <param name="databaseUrl">A PostgreSQL database (scenario f); null: the SQLite file of the data folder.</param>
+    public static async Task<HubTarget> StartGatewayAsync(BenchOptions options, string label, string token, string? dataDirectory = null, string? databaseUrl = null)
     {
         var dir = Path.Combine(options.WorkDir, label);
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -45,6 +46,13 @@ internal sealed class HubTarget : IAsyncDisposable
         if (dataDirectory is not null)
         {
             environment["Database__DataDirectory"] = dataDirectory;
+        }
+
+        if (databaseUrl is not null)
+        {
+            environment["DATABASE_URL"] = databaseUrl;
+            var postgresServer = await ServerProcess.StartAsync(options, label, options.GatewayDll, [], AddUrl(environment, url, label), url, dir);
+            return new HubTarget("Gateway", postgresServer, token, databaseUrl);
         }
 
         environment["Urls"] = url.ToString();
@@ -80,6 +88,56 @@ internal sealed class HubTarget : IAsyncDisposable
         var server = await ServerProcess.StartAsync(
             options, label, options.BaselinesDll, ["b2", "--urls", url.ToString(), "--database", database], new Dictionary<string, string>(), url, dir);
         return new HubTarget("B2", server, token: null, databasePath: null);
+    }
+
+    private static Dictionary<string, string> AddUrl(Dictionary<string, string> environment, Uri url, string label)
+    {
+        environment["Urls"] = url.ToString();
+        environment["Node__Id"] = "bench-" + label;
+        return environment;
+    }
+
+    /// <summary>A new, empty PostgreSQL database on <see cref="BenchOptions.Postgres"/>; its URL in sqlx's form.</summary>
+    public static async Task<string> CreatePostgresDatabaseAsync(BenchOptions options, string name)
+    {
+        var server = new Uri(options.Postgres ?? throw new InvalidOperationException("--postgres URL is needed"));
+        await using (var connection = new Npgsql.NpgsqlConnection(PostgresConnectionString(server.ToString())))
+        {
+            await connection.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return $"{server.Scheme}://{server.UserInfo}@{server.Host}:{server.Port}/{name}";
+    }
+
+    /// <summary>An Npgsql connection string for a URL of sqlx's form (user, optional password, host, port, database).</summary>
+    public static string PostgresConnectionString(string url)
+    {
+        var uri = new Uri(url);
+        var user = Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]);
+        var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]) : null;
+        return new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.Port > 0 ? uri.Port : 5432,
+            Username = user,
+            Password = password,
+            Database = uri.AbsolutePath.TrimStart('/'),
+        }.ConnectionString;
+    }
+
+    /// <summary>A PostgreSQL database migrated by the gateway's own CLI, for a baseline to write into.</summary>
+    public static async Task<string> MigratedPostgresDatabaseAsync(BenchOptions options, string dir, string name)
+    {
+        Directory.CreateDirectory(dir);
+        var database = await CreatePostgresDatabaseAsync(options, name);
+        var environment = GatewayEnvironment(options, dir);
+        environment["DATABASE_URL"] = database;
+        var (code, _, error) = await RunGatewayCliAsync(options, environment, "migrate", "run");
+        return code == 0 ? database : throw new InvalidOperationException($"migrate run failed ({code}): {error}");
     }
 
     /// <summary>An empty database with the gateway's schema, migrated by the gateway's own CLI, for a baseline to write into.</summary>

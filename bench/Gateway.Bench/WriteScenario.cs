@@ -35,6 +35,31 @@ internal static class WriteScenario
         return (Combine("Gateway", gatewayWindows), Combine("C", rawWindows));
     }
 
+    /// <summary>
+    /// Scenario f: scenario d on PostgreSQL. Gateway, C (raw Npgsql, the same rows, <c>WriteConcurrency</c> changes per
+    /// transaction) and C+lock (C taking the event log's advisory lock first in each transaction, as the gateway does)
+    /// alternate window by window, each in a database of its own on the same server.
+    /// </summary>
+    public static async Task<PostgresWriteResults> RunPostgresAsync(BenchOptions options, string token)
+    {
+        var suffix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var gatewayDatabase = await HubTarget.CreatePostgresDatabaseAsync(options, "bench_f_gateway_" + suffix);
+        var rawDatabase = HubTarget.PostgresConnectionString(await HubTarget.MigratedPostgresDatabaseAsync(options, Path.Combine(options.WorkDir, "f-c"), "bench_f_c_" + suffix));
+        await using var gateway = await HubTarget.StartGatewayAsync(options, "f-gateway", token, databaseUrl: gatewayDatabase);
+        await using var drivers = await GatewayDrivers.StartAsync(options, gateway);
+        var gatewayWindows = new List<WriteResult>();
+        var rawWindows = new List<WriteResult>();
+        var lockedWindows = new List<WriteResult>();
+        for (var round = 1; round <= options.WriteRounds; round++)
+        {
+            gatewayWindows.Add(await drivers.MeasureAsync(options, round));
+            rawWindows.Add(await RunBaselineAsync(options, round, "C", ["c-pg", rawDatabase], []));
+            lockedWindows.Add(await RunBaselineAsync(options, round, "C+lock", ["c-pg", rawDatabase], ["--lock"]));
+        }
+
+        return new(Combine("Gateway", gatewayWindows), Combine("C", rawWindows), Combine("C+lock", lockedWindows));
+    }
+
     /// <summary>The windows as one: rates over the summed time, CPU over the summed changes, the slowest window's p99.</summary>
     private static WriteResult Combine(string system, List<WriteResult> windows)
     {
@@ -141,10 +166,12 @@ internal static class WriteScenario
         return (changes, errors);
     }
 
-    private static async Task<WriteResult> RunRawAsync(BenchOptions options, int round)
-    {
-        var database = await HubTarget.MigratedDatabaseAsync(options, Path.Combine(options.WorkDir, $"c-{round}"), "c.db");
+    private static async Task<WriteResult> RunRawAsync(BenchOptions options, int round) =>
+        await RunBaselineAsync(options, round, "C", ["c", await HubTarget.MigratedDatabaseAsync(options, Path.Combine(options.WorkDir, $"c-{round}"), "c.db")], []);
 
+    /// <summary>A baseline writer in its own process: <paramref name="command"/> (its kind and database), then seconds, batch and tasks, then <paramref name="flags"/>.</summary>
+    private static async Task<WriteResult> RunBaselineAsync(BenchOptions options, int round, string system, string[] command, string[] flags)
+    {
         var info = new ProcessStartInfo { RedirectStandardOutput = true, UseShellExecute = false };
         if (options.ServerCpus is { } cpus)
         {
@@ -158,11 +185,9 @@ internal static class WriteScenario
             info.FileName = "dotnet";
         }
 
-        foreach (var arg in new[]
-        {
-            options.BaselinesDll, "c", database, options.WriteSeconds.ToString(CultureInfo.InvariantCulture),
-            options.WriteConcurrency.ToString(CultureInfo.InvariantCulture), options.WriteConcurrency.ToString(CultureInfo.InvariantCulture),
-        })
+        foreach (var arg in (string[])[
+            options.BaselinesDll, .. command, options.WriteSeconds.ToString(CultureInfo.InvariantCulture),
+            options.WriteConcurrency.ToString(CultureInfo.InvariantCulture), options.WriteConcurrency.ToString(CultureInfo.InvariantCulture), .. flags])
         {
             info.ArgumentList.Add(arg);
         }
@@ -175,11 +200,14 @@ internal static class WriteScenario
         var changesPerSecond = root.GetProperty("changesPerSecond").GetDouble();
         var seconds = root.GetProperty("seconds").GetDouble();
         var commitsPerSecond = root.GetProperty("transactions").GetInt64() / seconds;
-        var result = new WriteResult("C", changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, null, 0, seconds, null);
-        Console.Error.WriteLine($"  d: C       round {round}: {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s");
+        var result = new WriteResult(system, changesPerSecond, commitsPerSecond, changesPerSecond / commitsPerSecond, null, null, null, 0, seconds, null);
+        Console.Error.WriteLine($"  d: {system,-7} round {round}: {result.ChangesPerSecond:0} changes/s ({result.ChangesPerSecond * 2:0} rows/s), {result.CommitsPerSecond:0} commits/s");
         return result;
     }
 }
+
+/// <summary>Scenario f: Gateway, raw Npgsql, raw Npgsql with the event log's advisory lock, on one PostgreSQL server.</summary>
+internal sealed record PostgresWriteResults(WriteResult Gateway, WriteResult Raw, WriteResult RawLocked);
 
 /// <param name="ChangesPerSecond">Committed status changes per second; each is two rows (the task update and its event).</param>
 /// <param name="Seconds">Measured time (all windows).</param>
