@@ -291,15 +291,15 @@ internal sealed class TaskService
     /// task comes tracked (a change shared with others sees their unsaved changes of it), with whether it belongs to a
     /// workflow: most tasks do not, and their status changes then skip the query for their workflows.
     /// </summary>
-    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<TaskForChange?>> TaskById =
+    private static readonly CompiledPerModel<Func<GatewayDbContext, string, CancellationToken, Task<TaskForChange?>>> TaskById = new(() =>
         EF.CompileAsyncQuery((GatewayDbContext db, string id, CancellationToken _) =>
-            db.Tasks.Where(t => t.Id == id).Select(t => new TaskForChange(t, db.WorkflowTasks.Any(link => link.TaskId == t.Id))).FirstOrDefault());
+            db.Tasks.Where(t => t.Id == id).Select(t => new TaskForChange(t, db.WorkflowTasks.Any(link => link.TaskId == t.Id))).FirstOrDefault()));
 
     private sealed record TaskForChange(AgentTask Task, bool InWorkflow);
 
     private static async Task<TaskForChange> FindForChangeAsync(ChangeScope scope, Caller caller, string id, CancellationToken cancellationToken)
     {
-        var found = await TaskById(scope.Db, id, cancellationToken) ?? throw new NotFoundException("task", id);
+        var found = await TaskById.For(scope.Db)(scope.Db, id, cancellationToken) ?? throw new NotFoundException("task", id);
         var task = found.Task;
         if (!caller.IsAdmin && CreatorOf(task.Metadata) != caller.UserId)
         {

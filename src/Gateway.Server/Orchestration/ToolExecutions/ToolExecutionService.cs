@@ -230,16 +230,16 @@ internal sealed class ToolExecutionService
         var execution = await scope.Db.ToolExecutions.FirstOrDefaultAsync(e => e.Id == id, cancellationToken) ?? throw new NotFoundException("tool execution", id);
         if (!caller.IsAdmin)
         {
-            RequireOwner(caller, execution.TaskId, await TaskMetadata(scope.Db, execution.TaskId, cancellationToken));
+            RequireOwner(caller, execution.TaskId, await TaskMetadata.For(scope.Db)(scope.Db, execution.TaskId, cancellationToken));
         }
 
         return execution;
     }
 
     /// <summary>Compiled once: output chunks, the most frequent change of all, each look up their task's owner.</summary>
-    private static readonly Func<GatewayDbContext, string, CancellationToken, Task<string?>> TaskMetadata =
+    private static readonly CompiledPerModel<Func<GatewayDbContext, string, CancellationToken, Task<string?>>> TaskMetadata = new(() =>
         EF.CompileAsyncQuery((GatewayDbContext db, string taskId, CancellationToken _) =>
-            db.Tasks.Where(t => t.Id == taskId).Select(t => t.Metadata).FirstOrDefault());
+            db.Tasks.Where(t => t.Id == taskId).Select(t => t.Metadata).FirstOrDefault()));
 
     private static void RequireOwner(Caller caller, string taskId, string? taskMetadata)
     {

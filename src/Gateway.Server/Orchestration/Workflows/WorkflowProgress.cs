@@ -16,14 +16,14 @@ namespace Gateway.Server.Orchestration.Workflows;
 internal static class WorkflowProgress
 {
     /// <summary>Compiled once: it runs on every status change of every task, in a workflow or not.</summary>
-    private static readonly Func<GatewayDbContext, string, IAsyncEnumerable<string>> WorkflowsOfTask =
-        EF.CompileAsyncQuery((GatewayDbContext db, string taskId) => db.WorkflowTasks.Where(link => link.TaskId == taskId).Select(link => link.WorkflowId));
+    private static readonly CompiledPerModel<Func<GatewayDbContext, string, IAsyncEnumerable<string>>> WorkflowsOfTask = new(() =>
+        EF.CompileAsyncQuery((GatewayDbContext db, string taskId) => db.WorkflowTasks.Where(link => link.TaskId == taskId).Select(link => link.WorkflowId)));
 
     public static async Task EmitForTaskAsync(
         ChangeScope scope, string taskId, AgentTaskStatus previousStatus, AgentTaskStatus newStatus, Database.SchemaValues schema, CancellationToken cancellationToken)
     {
         var workflowIds = new List<string>();
-        await foreach (var workflowId in WorkflowsOfTask(scope.Db, taskId).WithCancellation(cancellationToken))
+        await foreach (var workflowId in WorkflowsOfTask.For(scope.Db)(scope.Db, taskId).WithCancellation(cancellationToken))
         {
             workflowIds.Add(workflowId);
         }
