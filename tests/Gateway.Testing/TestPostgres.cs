@@ -156,6 +156,9 @@ public sealed class TemporaryPostgresDatabase : IAsyncDisposable, ITestDatabase
     /// <summary>Set for a migrated database: disposing empties it (ending every other connection to it) and hands it back here.</summary>
     internal Action<TemporaryPostgresDatabase>? Recycle { get; set; }
 
+    /// <summary>For a test that changes the schema: dropped when disposed, never handed to another test.</summary>
+    public void DoNotReuse() => Recycle = null;
+
     /// <summary>1 while a test holds it: a second dispose by the same test must not empty it under its next holder.</summary>
     internal int Lent;
 

@@ -390,9 +390,9 @@ internal sealed partial class ChangeWriter : BackgroundService
             {
                 PostgresErrorCodes.UniqueViolation => Rule.Unique,
                 PostgresErrorCodes.ForeignKeyViolation => Rule.ForeignKey,
-                PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
-                    or PostgresErrorCodes.NumericValueOutOfRange or PostgresErrorCodes.InvalidTextRepresentation or PostgresErrorCodes.UntranslatableCharacter
-                    or PostgresErrorCodes.CharacterNotInRepertoire => Rule.Value,
+                PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation => Rule.Value,
+                // Class 22, data exception: a value the column cannot take (out of range, too long, bad text).
+                var state when state.StartsWith("22", StringComparison.Ordinal) => Rule.Value,
                 PostgresErrorCodes.RaiseException => Rule.Trigger,
                 _ => Rule.Other,
             }),
