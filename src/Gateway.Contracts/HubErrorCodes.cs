@@ -59,6 +59,12 @@ public static class HubErrorCodes
     /// <summary>The database failed with an I/O error; nothing was written. Retry later.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 
+    /// <summary>
+    /// The connection to the database was lost while the change was being committed, and the database could not be
+    /// asked in time whether it was: the change may have been applied. Read the row before sending the change again.
+    /// </summary>
+    public const string CommitOutcomeUnknown = "commit_outcome_unknown";
+
     /// <summary>Anything else; the server logged the details.</summary>
     public const string Internal = "internal";
 

@@ -75,8 +75,9 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
             problem.Extensions["code"] = coded.Code;
         }
 
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable && exception is not CommitOutcomeUnknownException)
         {
+            // Not for an outcome unknown: a change that may have been applied is read back, not sent again blindly.
             httpContext.Response.Headers.RetryAfter = Database.StorageFault.Of(exception) == Database.StorageFaultKind.None
                 ? "1"
                 : Database.StorageFault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -91,6 +92,7 @@ internal sealed class GatewayExceptionHandler(IProblemDetailsService problems) :
         StatusCodes.Status403Forbidden => "Forbidden",
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status409Conflict => "Conflict",
+        StatusCodes.Status503ServiceUnavailable => "Commit outcome unknown",
         _ => "Bad request",
     };
 

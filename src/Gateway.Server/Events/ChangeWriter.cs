@@ -20,6 +20,10 @@ namespace Gateway.Server.Events;
 /// fixed cost per SaveChanges was a quarter of a status change's CPU); a refusal, or a row the database refuses at
 /// that save, sends the group to the savepoint pass, where every change is saved on its own.
 /// Each transaction first calls <see cref="IEventLog.BeginAppendsAsync"/> (PostgreSQL: the log's advisory lock).
+/// A connection to PostgreSQL lost during the COMMIT leaves the outcome in doubt: the writer asks the database
+/// (<see cref="PostgresCommitOutcome"/>) before it answers, so the callers get an acknowledgement (it committed) or
+/// <c>storage_unavailable</c> (it did not), and <c>commit_outcome_unknown</c> only when the database cannot be asked
+/// within <see cref="EventOptions.CommitOutcomeWaitSeconds"/>.
 /// Events are broadcast after the commit, in id order. One writer per node: the database has one appender at a time
 /// anyway, and the order in which changes are applied is the order of their events. The writer keeps one connection
 /// open; on SQLite with its statements prepared once (<see cref="PreparedStatements"/>): EF Core builds every
@@ -49,6 +53,8 @@ internal sealed partial class ChangeWriter : BackgroundService
     private readonly ILoggerFactory _loggerFactory;
     private readonly Database.StorageHealth _storage;
     private readonly Database.DatabaseConnections _connections;
+    private readonly PostgresCommitOutcome _outcome;
+    private readonly TimeSpan _outcomeWait;
     private long _transactions;
     private long _changes;
     private long _saves;
@@ -71,8 +77,12 @@ internal sealed partial class ChangeWriter : BackgroundService
         ILoggerFactory loggerFactory,
         Database.StorageHealth storage,
         Database.DatabaseConnections connections,
+        PostgresCommitOutcome outcome,
+        Microsoft.Extensions.Options.IOptions<EventOptions> options,
         ILogger<ChangeWriter> logger)
     {
+        _outcome = outcome;
+        _outcomeWait = TimeSpan.FromSeconds(options.Value.CommitOutcomeWaitSeconds);
         _connections = connections;
         _storage = storage;
         _loggerFactory = loggerFactory;
@@ -215,12 +225,17 @@ internal sealed partial class ChangeWriter : BackgroundService
         var events = new List<Data.Entities.EventLogEntry>();
         var started = _time.GetTimestamp();
         var final = savepoints || batch.Count == 1;
+        // What settles a commit whose answer is lost with the connection (PostgreSQL): the transaction's id and backend.
+        long? transactionId = null;
+        var backend = 0;
+        var committing = false;
         try
         {
             await using var db = await CreateGroupContextAsync();
             db.Database.AutoSavepointsEnabled = savepoints;
+            backend = (_connection as NpgsqlConnection)?.ProcessID ?? 0;
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            await _log.BeginAppendsAsync(db, CancellationToken.None);
+            transactionId = await _log.BeginAppendsAsync(db, CancellationToken.None);
             // Shared changes that have run and are not saved yet: their rows are in the change tracker, not the database.
             var unsaved = false;
             foreach (var change in batch)
@@ -314,6 +329,7 @@ internal sealed partial class ChangeWriter : BackgroundService
                 return GroupOutcome.RetryWithSavepoints;
             }
 
+            committing = true;
             await transaction.CommitAsync(CancellationToken.None);
         }
         catch (Exception exception) when (exception is DbException or DbUpdateException or InvalidOperationException or TimeoutException)
@@ -322,13 +338,43 @@ internal sealed partial class ChangeWriter : BackgroundService
             _storage.Failed(exception);
             // Start the next group on a fresh connection, whatever state this one was left in.
             CloseConnection();
-            foreach (var change in batch)
+            var failure = exception;
+            if (transactionId is { } id && Database.StorageFault.Of(exception) == Database.StorageFaultKind.Unavailable)
             {
-                // Every change of the group, also those the failure came before: none may wait forever.
-                change.Completion.TrySetException(exception);
+                if (!committing)
+                {
+                    // Never committed; but a backend that did not notice the loss would hold the log's lock.
+                    _ = SettleLaterAsync(id, backend, batch.Count, unknownAnswered: false);
+                }
+                else
+                {
+                    switch (await _outcome.SettleAsync(id, backend, _outcomeWait, CancellationToken.None))
+                    {
+                        case true:
+                            LogCommitSettled(id, batch.Count, "committed: the changes are acknowledged");
+                            failure = null;
+                            break;
+                        case false:
+                            LogCommitSettled(id, batch.Count, "not committed: the changes are refused as storage_unavailable");
+                            break;
+                        default:
+                            failure = new CommitOutcomeUnknownException(id, (int)_outcomeWait.TotalSeconds);
+                            _ = SettleLaterAsync(id, backend, batch.Count, unknownAnswered: true);
+                            break;
+                    }
+                }
             }
 
-            return GroupOutcome.Done;
+            if (failure is not null)
+            {
+                foreach (var change in batch)
+                {
+                    // Every change of the group, also those the failure came before: none may wait forever.
+                    change.Completion.TrySetException(failure);
+                }
+
+                return GroupOutcome.Done;
+            }
         }
 
         _storage.Succeeded();
@@ -427,6 +473,34 @@ internal sealed partial class ChangeWriter : BackgroundService
         };
         return constraint is not null;
     }
+
+    /// <summary>
+    /// Settles a lost transaction in the background: ends a backend still holding it (and the log's lock), and logs how
+    /// a transaction whose callers were told <c>commit_outcome_unknown</c> ended.
+    /// </summary>
+    private async Task SettleLaterAsync(long transactionId, int backend, int count, bool unknownAnswered)
+    {
+        try
+        {
+            var committed = await _outcome.SettleAsync(transactionId, backend, TimeSpan.FromMinutes(5), CancellationToken.None);
+            if (unknownAnswered)
+            {
+                LogCommitSettled(transactionId, count, committed switch
+                {
+                    true => "committed, after its callers were told commit_outcome_unknown",
+                    false => "not committed, after its callers were told commit_outcome_unknown",
+                    null => "still unknown after five minutes",
+                });
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogChangeFailed(exception);
+        }
+    }
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Transaction {TransactionId} of {Count} changes lost its connection during the commit; it was {Outcome}")]
+    private partial void LogCommitSettled(long transactionId, int count, string outcome);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A group of {Count} changes failed and was rolled back")]
     private partial void LogBatchFailed(Exception exception, int count);

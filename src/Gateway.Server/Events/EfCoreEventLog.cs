@@ -18,7 +18,7 @@ internal abstract class EfCoreEventLog : IEventLog
 
     protected IDbContextFactory<GatewayDbContext> Contexts { get; }
 
-    public abstract Task BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken);
+    public abstract Task<long?> BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken);
 
     public void Append(GatewayDbContext change, EventLogEntry entry) => change.Events.Add(entry);
 

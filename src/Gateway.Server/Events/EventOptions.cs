@@ -36,6 +36,13 @@ public sealed class EventOptions
     /// notification lost with a dropped connection costs at most this long.
     /// </summary>
     public int PostgresPollIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// On PostgreSQL, how long the change writer keeps asking the database whether a transaction committed when the
+    /// connection was lost during its commit (the changes' callers wait that long at most); past it they get
+    /// <c>commit_outcome_unknown</c>.
+    /// </summary>
+    public int CommitOutcomeWaitSeconds { get; set; } = 15;
 }
 
 internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<EventOptions>
@@ -57,6 +64,7 @@ internal sealed class EventOptionsValidator : Microsoft.Extensions.Options.IVali
         Require(options.ReplayStallTimeoutSeconds is > 0 and <= 86_400, nameof(options.ReplayStallTimeoutSeconds), options.ReplayStallTimeoutSeconds, "above 0 and at most 86400 (e.g. 30)");
         Require(options.FollowIntervalMilliseconds is >= 1 and <= 10_000, nameof(options.FollowIntervalMilliseconds), options.FollowIntervalMilliseconds, "from 1 to 10000 (e.g. 15)");
         Require(options.PostgresPollIntervalMilliseconds is >= 10 and <= 60_000, nameof(options.PostgresPollIntervalMilliseconds), options.PostgresPollIntervalMilliseconds, "from 10 to 60000 (e.g. 1000)");
+        Require(options.CommitOutcomeWaitSeconds is >= 1 and <= 300, nameof(options.CommitOutcomeWaitSeconds), options.CommitOutcomeWaitSeconds, "from 1 to 300 (e.g. 15)");
         Require(options.MaxSubscriptionsPerConnection >= 1, nameof(options.MaxSubscriptionsPerConnection), options.MaxSubscriptionsPerConnection, "at least 1 (e.g. 100)");
         return failures.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
     }

@@ -16,6 +16,7 @@ public static class EventServiceCollectionExtensions
 
         services.AddSingleton<EventBroadcaster>();
         services.AddSingleton<EventSubscriptions>();
+        services.AddSingleton<PostgresCommitOutcome>();
         services.AddSingleton<ChangeWriter>();
         services.AddSingleton<EventLogFollower>();
         services.AddHostedService(provider => provider.GetRequiredService<ChangeWriter>());

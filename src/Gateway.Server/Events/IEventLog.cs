@@ -22,9 +22,11 @@ internal interface IEventLog
 {
     /// <summary>
     /// Called first in every transaction that may append, before any id is taken; what it takes is held to the end of
-    /// the transaction. Appends from all writers of all nodes serialise here.
+    /// the transaction. Appends from all writers of all nodes serialise here. Returns the transaction's id where the
+    /// database can later say whether it committed (PostgreSQL's <c>pg_current_xact_id()</c>, for a commit whose
+    /// answer was lost with the connection); null where a commit's outcome is never in doubt (SQLite's is local).
     /// </summary>
-    Task BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken);
+    Task<long?> BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken);
 
     /// <summary>Adds an event to a change's unit of work; it gets its id when that commits.</summary>
     void Append(GatewayDbContext change, EventLogEntry entry);

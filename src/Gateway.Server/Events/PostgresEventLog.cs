@@ -17,10 +17,17 @@ internal sealed class PostgresEventLog(IDbContextFactory<GatewayDbContext> conte
     /// <summary>The channel on which commits to the shared log (events, signals) are announced; the payload is the node id.</summary>
     public const string Channel = "gateway_log";
 
-    /// <summary>The events' advisory lock (its key derived from its name, as the signals' and the sessions' are) and the notification.</summary>
-    public override async Task BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken) =>
-        await change.Database.ExecuteSqlAsync(
-            $"SELECT pg_advisory_xact_lock(hashtextextended('gateway.events', 0)), pg_notify('gateway_log', {nodeId})", cancellationToken);
+    /// <summary>
+    /// The events' advisory lock (its key derived from its name, as the signals' and the sessions' are), the
+    /// notification, and the transaction's id (by which <see cref="PostgresCommitOutcome"/> settles a lost commit), in
+    /// one round trip.
+    /// </summary>
+    public override async Task<long?> BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken) =>
+        await change.Database.SqlQuery<long>(
+            $"""
+            SELECT pg_current_xact_id()::text::bigint AS "Value"
+            FROM (SELECT pg_advisory_xact_lock(hashtextextended('gateway.events', 0)), pg_notify('gateway_log', {nodeId})) AS taken
+            """).SingleAsync(cancellationToken);
 
     public override async Task<long> HeadAsync(CancellationToken cancellationToken)
     {

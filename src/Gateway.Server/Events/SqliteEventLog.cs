@@ -8,7 +8,7 @@ namespace Gateway.Server.Events;
 internal sealed class SqliteEventLog(IDbContextFactory<GatewayDbContext> contexts) : EfCoreEventLog(contexts)
 {
     /// <summary>Nothing to take: the writer's transaction holds SQLite's write lock from its start (BEGIN IMMEDIATE).</summary>
-    public override Task BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken) => Task.CompletedTask;
+    public override Task<long?> BeginAppendsAsync(GatewayDbContext change, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 
     public override async Task<long> HeadAsync(CancellationToken cancellationToken)
     {
