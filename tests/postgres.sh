@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests, on loopback only: `tests/postgres.sh start` (idempotent: a running
-# cluster is left as it is) prints its URL; `tests/postgres.sh stop` stops it and deletes its files.
+# cluster is left as it is; a halted one is started again) prints its URL; `tests/postgres.sh halt` stops it at once,
+# as a crash would (immediate mode: every connection cut, recovery at the next start), keeping its files;
+# `tests/postgres.sh stop` stops it and deletes its files. GATEWAY_TEST_PG_ROOT and GATEWAY_TEST_PG_PORT give a
+# test a cluster of its own.
 # Installs Debian's postgresql when no PostgreSQL is on the machine (needs root, as on the CI machine).
 # fsync is off (the tests never lose the machine's power); synchronous_commit stays on, so a commit a test saw
 # acknowledged survives a killed server or node.
@@ -57,6 +60,10 @@ case "${1:-}" in
     fi
     echo "$url"
     ;;
+  halt)
+    bin=$(bindir)
+    as_postgres "$bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null
+    ;;
   stop)
     if [ -d "$root/data" ]; then
       bin=$(bindir)
@@ -68,7 +75,7 @@ case "${1:-}" in
     echo "$url"
     ;;
   *)
-    echo "usage: tests/postgres.sh start|stop|url" >&2
+    echo "usage: tests/postgres.sh start|halt|stop|url" >&2
     exit 2
     ;;
 esac
