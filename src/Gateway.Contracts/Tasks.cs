@@ -21,6 +21,7 @@ public sealed record TaskInfo(
 
 /// <param name="Config">A JSON object as text; null for <c>{}</c>.</param>
 /// <param name="Metadata">A JSON object as text, or null.</param>
+/// <param name="Id">A UUID of the caller's choosing, or null for one chosen by the gateway: the same create sent again is then refused (conflict), never applied twice.</param>
 [MessagePackObject]
 public sealed record CreateTaskCommand(
     [property: Key("title")] string Title,
@@ -28,7 +29,8 @@ public sealed record CreateTaskCommand(
     [property: Key("description")] string? Description = null,
     [property: Key("config")] string? Config = null,
     [property: Key("metadata")] string? Metadata = null,
-    [property: Key("workspacePath")] string? WorkspacePath = null);
+    [property: Key("workspacePath")] string? WorkspacePath = null,
+    [property: Key("id")] string? Id = null);
 
 /// <param name="ExpectedStatus">Refuse (conflict) unless the task is in this status now.</param>
 /// <param name="Error">Required with failed.</param>

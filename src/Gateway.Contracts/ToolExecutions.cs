@@ -24,7 +24,8 @@ public sealed record ToolExecutionInfo(
 [MessagePackObject]
 public sealed record StartToolExecutionCommand(
     [property: Key("toolName")] string ToolName,
-    [property: Key("arguments")] string Arguments);
+    [property: Key("arguments")] string Arguments,
+    [property: Key("id")] string? Id = null);
 
 /// <summary>
 /// Hub methods for tool executions (agent or admin; reads: any role). An execution starts running; it ends once, as

@@ -55,7 +55,8 @@ public sealed record WorkflowPageInfo(
 public sealed record CreateWorkflowCommand(
     [property: Key("name")] string Name,
     [property: Key("definition")] string Definition,
-    [property: Key("description")] string? Description = null);
+    [property: Key("description")] string? Description = null,
+    [property: Key("id")] string? Id = null);
 
 /// <param name="ExpectedStatus">Refuse (conflict) unless the workflow is in this status now.</param>
 /// <param name="Error">Required with failed; carried by workflow.failed.</param>

@@ -57,6 +57,27 @@ internal static class JsonInput
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>
+    /// The id of a row being created: the caller's own when given, so that a create sent again after an unanswered
+    /// first one is refused as a duplicate (409) rather than applied twice; a UUID in its 36-character form, stored in
+    /// lower case. A new UUIDv7 when absent. <c>Chosen</c> says which.
+    /// </summary>
+    public static (string Id, bool Chosen) NewId(string? value, string field)
+    {
+        if (value is null)
+        {
+            return (Guid.CreateVersion7().ToString(), false);
+        }
+
+        return Guid.TryParseExact(value, "D", out var id)
+            ? (id.ToString(), true)
+            : throw new InvalidInputException(field, "must be a UUID in its 36-character form (e.g. 0192f7a4-5b1e-7c3d-9e8f-0a1b2c3d4e5f), or absent for one chosen by the gateway");
+    }
+
+    /// <summary>The refusal of a create whose id exists: the same create sent again, or an id already taken.</summary>
+    public static ConflictException AlreadyExists(string what, string id) =>
+        new($"a {what} with id '{id}' exists: a create sent again after the first was applied is refused; read the {what} by its id");
+
     /// <summary>A required name, title, type or id: not blank, at most <paramref name="maxLength"/> characters, no control characters.</summary>
     public static string RequiredText(string? value, string field, int maxLength)
     {

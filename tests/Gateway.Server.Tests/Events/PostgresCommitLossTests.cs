@@ -33,8 +33,8 @@ public sealed class PostgresCommitLossTests
         return (database, proxy, server);
     }
 
-    private static Task<HttpResponseMessage> CreateAsync(GatewayTestServer server, string title) =>
-        server.As("agent-1", GatewayRoles.Agent).PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { title, taskType = "indexing" });
+    private static Task<HttpResponseMessage> CreateAsync(GatewayTestServer server, string title, string? id = null) =>
+        server.As("agent-1", GatewayRoles.Agent).PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { id, title, taskType = "indexing" });
 
     private static long Rows(TemporaryPostgresDatabase database, string title) =>
         database.QueryLong($"SELECT count(*) FROM tasks WHERE title = '{title}'");
@@ -87,7 +87,7 @@ public sealed class PostgresCommitLossTests
     }
 
     [Fact]
-    public async Task A_commit_whose_outcome_the_database_cannot_be_asked_about_is_answered_as_unknown_never_as_not_written()
+    public async Task A_commit_whose_outcome_the_database_cannot_be_asked_about_is_answered_as_unknown_and_a_retry_with_its_id_is_no_duplicate()
     {
         var (database, proxy, server) = await StartAsync(waitSeconds: "1");
         await using var _database = database;
@@ -97,7 +97,8 @@ public sealed class PostgresCommitLossTests
         await using var _client = client;
 
         proxy.Arm(CommitCut.LoseAnswer, thenUnreachable: true);
-        using var response = await CreateAsync(server, "outcome unknown");
+        var id = Guid.NewGuid().ToString();
+        using var response = await CreateAsync(server, "outcome unknown", id);
 
         Assert.Equal(1, proxy.Cuts);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -105,10 +106,16 @@ public sealed class PostgresCommitLossTests
         Assert.Equal(HubErrorCodes.CommitOutcomeUnknown, problem.GetProperty("code").GetString());
         Assert.Null(response.Headers.RetryAfter);
 
-        // It did commit: once the database is back, the row is there and its events reach subscribers, exactly once.
+        // It did commit: once the database is back, the create sent again is refused as a duplicate, the row is there
+        // once, and its events reach subscribers, exactly once.
         proxy.RefuseConnections = false;
+        HttpResponseMessage? retried = null;
+        await SessionRowTests.Eventually(
+            () => (retried = CreateAsync(server, "outcome unknown", id).Result).StatusCode != HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(20),
+            "the retry answered by a database that is back");
+        Assert.Equal(HttpStatusCode.Conflict, retried!.StatusCode);
         Assert.Equal(1, Rows(database, "outcome unknown"));
-        var id = database.QueryString("SELECT id FROM tasks WHERE title = 'outcome unknown'");
         var logged = database.QueryLongs($"SELECT id FROM gateway_events WHERE task_id = '{id}'");
         await SessionRowTests.Eventually(() => logged.All(received.Contains), TimeSpan.FromSeconds(20), "the committed change's events delivered");
         Assert.Equal(received.Count, received.Distinct().Count());

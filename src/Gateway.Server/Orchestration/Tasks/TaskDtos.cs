@@ -71,7 +71,7 @@ internal static class TaskHubMapping
     public static CreateTaskRequest FromCommand(Gateway.Contracts.CreateTaskCommand? command) =>
         command is null
             ? throw new Events.InvalidInputException("$", "a task is required")
-            : new(command.Title, command.Description, command.TaskType, ParseJson(command.Config, "$.config"), ParseJson(command.Metadata, "$.metadata"), command.WorkspacePath);
+            : new(command.Title, command.Description, command.TaskType, ParseJson(command.Config, "$.config"), ParseJson(command.Metadata, "$.metadata"), command.WorkspacePath, command.Id);
 
     public static ChangeTaskStatusRequest FromCommand(Gateway.Contracts.ChangeTaskStatusCommand? command) =>
         command is null
@@ -99,13 +99,15 @@ internal static class TaskHubMapping
     }
 }
 
+/// <param name="Id">Optional: a UUID of the caller's choosing, so that the create sent again is refused (409), never applied twice.</param>
 public sealed record CreateTaskRequest(
     string? Title,
     string? Description,
     string? TaskType,
     JsonElement? Config,
     JsonElement? Metadata,
-    string? WorkspacePath);
+    string? WorkspacePath,
+    string? Id = null);
 
 /// <param name="ExpectedStatus">Optional: refuse (409) unless the task is in this status now (a compare-and-set).</param>
 /// <param name="Error">Required when moving to failed.</param>

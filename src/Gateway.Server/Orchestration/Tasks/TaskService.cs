@@ -43,13 +43,19 @@ internal sealed class TaskService
         var workspace = JsonInput.OptionalName(request.WorkspacePath, "$.workspacePath", 4096);
         var config = JsonInput.Text(request.Config, "$.config") ?? "{}";
         var metadata = WithCreator(JsonInput.Text(request.Metadata, "$.metadata"), caller.UserId);
+        var (id, chosen) = JsonInput.NewId(request.Id, "$.id");
 
         return _writer.ExecuteAsync(
-            (scope, _) =>
+            async (scope, token) =>
             {
+                if (chosen && await scope.Db.Tasks.AnyAsync(t => t.Id == id, token))
+                {
+                    throw JsonInput.AlreadyExists("task", id);
+                }
+
                 var task = new AgentTask
                 {
-                    Id = Guid.CreateVersion7().ToString(),
+                    Id = id,
                     Title = title,
                     TaskType = taskType,
                     Description = description,
@@ -66,7 +72,7 @@ internal sealed class TaskService
                     EventPriorities.Normal,
                     new { task_id = task.Id, title, task_type = taskType, status = "pending", timestamp = scope.Now },
                     taskId: task.Id);
-                return Task.FromResult(TaskView.From(task));
+                return TaskView.From(task);
             },
             cancellationToken);
     }

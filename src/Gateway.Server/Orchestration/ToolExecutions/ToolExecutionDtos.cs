@@ -36,7 +36,8 @@ public sealed record ToolExecutionView(
 }
 
 /// <param name="Arguments">Required: a JSON object.</param>
-public sealed record StartToolExecutionRequest(string? ToolName, JsonElement? Arguments);
+/// <param name="Id">Optional: a UUID of the caller's choosing, so that the start sent again is refused (409), never applied twice.</param>
+public sealed record StartToolExecutionRequest(string? ToolName, JsonElement? Arguments, string? Id = null);
 
 /// <param name="Output">A chunk of the tool's output, appended to what is stored.</param>
 /// <param name="IsStderr">Whether the chunk came from standard error (carried by tool.output; the column holds both).</param>
@@ -59,5 +60,5 @@ internal static class ToolExecutionHubMapping
     public static StartToolExecutionRequest FromCommand(StartToolExecutionCommand? command) =>
         command is null
             ? throw new InvalidInputException("$", "a tool execution is required")
-            : new(command.ToolName, TaskHubMapping.ParseJson(command.Arguments, "$.arguments"));
+            : new(command.ToolName, TaskHubMapping.ParseJson(command.Arguments, "$.arguments"), command.Id);
 }

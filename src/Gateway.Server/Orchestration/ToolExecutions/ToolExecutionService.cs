@@ -51,9 +51,15 @@ internal sealed class ToolExecutionService
 
         var toolName = JsonInput.RequiredText(request.ToolName, "$.toolName", 200);
         var arguments = JsonInput.Text(request.Arguments, "$.arguments", required: true)!;
+        var (id, chosen) = JsonInput.NewId(request.Id, "$.id");
         return _writer.ExecuteAsync(
             async (scope, token) =>
             {
+                if (chosen && await scope.Db.ToolExecutions.AnyAsync(e => e.Id == id, token))
+                {
+                    throw JsonInput.AlreadyExists("tool execution", id);
+                }
+
                 var task = await scope.Db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.Status, t.Metadata }).FirstOrDefaultAsync(token)
                     ?? throw new NotFoundException("task", taskId);
                 RequireOwner(caller, taskId, task.Metadata);
@@ -64,7 +70,7 @@ internal sealed class ToolExecutionService
 
                 var execution = new ToolExecution
                 {
-                    Id = Guid.CreateVersion7().ToString(),
+                    Id = id,
                     TaskId = taskId,
                     ToolName = toolName,
                     Arguments = arguments,

@@ -62,7 +62,8 @@ public sealed record WorkflowSummary(
 public sealed record WorkflowPage(IReadOnlyList<WorkflowSummary> Items, int Page, int PageSize, int Total);
 
 /// <param name="Definition">Required: any JSON object; stored as given (Gateway adds nothing to it).</param>
-public sealed record CreateWorkflowRequest(string? Name, string? Description, JsonElement? Definition);
+/// <param name="Id">Optional: a UUID of the caller's choosing, so that the create sent again is refused (409), never applied twice.</param>
+public sealed record CreateWorkflowRequest(string? Name, string? Description, JsonElement? Definition, string? Id = null);
 
 /// <param name="ExpectedStatus">Optional: refuse (409) unless the workflow is in this status now (a compare-and-set).</param>
 /// <param name="Error">Required when moving to failed; carried by workflow.failed (workflows have no error column).</param>
@@ -98,7 +99,7 @@ internal static class WorkflowHubMapping
     public static CreateWorkflowRequest FromCommand(CreateWorkflowCommand? command) =>
         command is null
             ? throw new InvalidInputException("$", "a workflow is required")
-            : new(command.Name, command.Description, TaskHubMapping.ParseJson(command.Definition, "$.definition"));
+            : new(command.Name, command.Description, TaskHubMapping.ParseJson(command.Definition, "$.definition"), command.Id);
 
     public static ChangeWorkflowStatusRequest FromCommand(ChangeWorkflowStatusCommand? command) =>
         command is null

@@ -48,13 +48,19 @@ internal sealed class WorkflowService
         var name = JsonInput.RequiredText(request.Name, "$.name", 500);
         var description = JsonInput.OptionalText(request.Description, "$.description", 10_000);
         var definition = JsonInput.Text(request.Definition, "$.definition", required: true)!;
+        var (id, chosen) = JsonInput.NewId(request.Id, "$.id");
 
         return _writer.ExecuteAsync(
-            (scope, _) =>
+            async (scope, token) =>
             {
+                if (chosen && await scope.Db.Workflows.AnyAsync(w => w.Id == id, token))
+                {
+                    throw JsonInput.AlreadyExists("workflow", id);
+                }
+
                 var workflow = new Workflow
                 {
-                    Id = Guid.CreateVersion7().ToString(),
+                    Id = id,
                     Name = name,
                     Description = description,
                     Definition = definition,
@@ -69,7 +75,7 @@ internal sealed class WorkflowService
                     EventPriorities.Normal,
                     new { workflow_id = workflow.Id, name, status = "draft", timestamp = scope.Now },
                     workflowId: workflow.Id);
-                return Task.FromResult(WorkflowView.From(workflow, []));
+                return WorkflowView.From(workflow, []);
             },
             cancellationToken);
     }
