@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Gateway.Bench;
 
 /// <summary>
-/// Scenario e: several gateway nodes on one SQLite file. The write ceiling with 1, 2 and 3 nodes (the same closed loop
+/// Scenario e: several gateway nodes on one SQLite file (scenario g: on one PostgreSQL database, where every node's
+/// appends serialise on the event log's advisory lock and other nodes' commits arrive by notification). The write ceiling with 1, 2 and 3 nodes (the same closed loop
 /// as scenario d, its drivers spread over the nodes; each node started before its step, so a step runs with exactly
 /// that many nodes), then delivery latency at a paced rate with three nodes: from the event's time on the node that
 /// committed it to its receipt by a subscriber on that node (the baseline) and on the two others. Every node runs on
@@ -16,8 +17,10 @@ internal static class ClusterScenario
 {
     private const int Nodes = 3;
 
-    public static async Task<ClusterResult> RunAsync(BenchOptions options, string token)
+    /// <param name="postgresUrl">The nodes' PostgreSQL database (scenario g); null: one SQLite file (scenario e).</param>
+    public static async Task<ClusterResult> RunAsync(BenchOptions options, string token, string? postgresUrl = null)
     {
+        var label = postgresUrl is null ? "e" : "g";
         var data = Path.Combine(options.WorkDir, "e-data");
         var nodes = new List<HubTarget>();
         var ceilings = new List<double>();
@@ -26,7 +29,9 @@ internal static class ClusterScenario
             string[]? tasks = null;
             for (var count = 1; count <= Nodes; count++)
             {
-                nodes.Add(await HubTarget.StartGatewayAsync(options, $"e-node-{count}", token, data));
+                nodes.Add(postgresUrl is null
+                    ? await HubTarget.StartGatewayAsync(options, $"e-node-{count}", token, data)
+                    : await HubTarget.StartGatewayAsync(options, $"g-node-{count}", token, databaseUrl: postgresUrl));
                 var drivers = new HubConnection[options.WriteConcurrency];
                 for (var i = 0; i < drivers.Length; i++)
                 {
@@ -41,12 +46,12 @@ internal static class ClusterScenario
                 var (changes, errors) = await WriteScenario.DriveAsync(drivers, tasks, running, TimeSpan.FromSeconds(options.WriteSeconds), new Latency());
                 var rate = changes / clock.Elapsed.TotalSeconds;
                 ceilings.Add(rate);
-                Console.Error.WriteLine($"  e: {count} node(s): {rate:0} changes/s, errors {errors}");
+                Console.Error.WriteLine($"  {label}: {count} node(s): {rate:0} changes/s, errors {errors}");
                 await Task.WhenAll(drivers.Select(d => d.DisposeAsync().AsTask()));
             }
 
             var (local, remote) = await MeasureDeliveryAsync(options, nodes, tasks!);
-            Console.Error.WriteLine($"  e: delivery at {options.ClusterRate} changes/s: same node p50 {local.P50:0.0} p99 {local.P99:0.0} ms; other nodes p50 {remote.P50:0.0} p99 {remote.P99:0.0} ms");
+            Console.Error.WriteLine($"  {label}: delivery at {options.ClusterRate} changes/s: same node p50 {local.P50:0.0} p99 {local.P99:0.0} ms; other nodes p50 {remote.P50:0.0} p99 {remote.P99:0.0} ms");
             return new ClusterResult([.. ceilings], options.ClusterRate, local, remote);
         }
         finally

@@ -63,6 +63,14 @@ if (options.Scenarios.Contains('e', StringComparison.Ordinal))
     results.Cluster = await ClusterScenario.RunAsync(options, token);
 }
 
+if (options.Scenarios.Contains('g', StringComparison.Ordinal))
+{
+    Console.Error.WriteLine(
+        $"scenario g: scenario e on PostgreSQL {options.Postgres}: write ceiling with 1, 2, 3 nodes, then delivery at {options.ClusterRate} changes/s");
+    var database = await HubTarget.CreatePostgresDatabaseAsync(options, "bench_g_" + Guid.NewGuid().ToString("N")[..8]);
+    results.PostgresCluster = await ClusterScenario.RunAsync(options, token, database);
+}
+
 results.Seconds = clock.Elapsed.TotalSeconds;
 var report = Report.Build(results);
 Console.WriteLine(report.Table);

@@ -37,6 +37,9 @@ internal sealed class BenchResults
 
     public ClusterResult? Cluster { get; set; }
 
+    /// <summary>Scenario g: scenario e on PostgreSQL.</summary>
+    public ClusterResult? PostgresCluster { get; set; }
+
     public List<Verdict> Verdicts { get; } = [];
 }
 
@@ -102,7 +105,12 @@ internal static class Report
 
         if (results.Cluster is { } cluster)
         {
-            Cluster(results, cluster, table);
+            Cluster(results, cluster, table, "e", "nodes on one SQLite file (all on the server core)");
+        }
+
+        if (results.PostgresCluster is { } postgresCluster)
+        {
+            Cluster(results, postgresCluster, table, "g", "nodes on one PostgreSQL database (nodes on the server core, PostgreSQL wherever it runs)");
         }
 
         table.AppendLine();
@@ -116,10 +124,10 @@ internal static class Report
         return (table.ToString(), JsonSerializer.Serialize(results, Json), results.Verdicts.All(v => v.Met));
     }
 
-    private static void Cluster(BenchResults results, ClusterResult cluster, StringBuilder table)
+    private static void Cluster(BenchResults results, ClusterResult cluster, StringBuilder table, string scenario, string what)
     {
         table.AppendLine();
-        table.AppendLine("e. nodes on one SQLite file (all on the server core): write ceiling by node count, closed loop as in d; delivery from the event's time to receipt");
+        table.AppendLine(Invariant($"{scenario}. {what}: write ceiling by node count, closed loop as in d; delivery from the event's time to receipt"));
         Row(table, "figure", "value", "baseline", "ratio");
         for (var n = 1; n < cluster.ChangesPerSecond.Length; n++)
         {
@@ -130,7 +138,7 @@ internal static class Report
         Row(table, Invariant($"p99 ms at {cluster.Rate}/s, other / same node"), F(cluster.Remote.P99, "0.0"), F(cluster.Local.P99, "0.0"), R(cluster.Remote.P99, cluster.Local.P99));
         // Every subscriber gets every event: the other two nodes together receive twice what the committing node does.
         Row(table, "events received, other / same node", F(cluster.Remote.Count, "0"), F(cluster.Local.Count, "0"), R(cluster.Remote.Count, 2.0 * cluster.Local.Count));
-        results.Verdicts.Add(new Verdict("e", Invariant($"delivery to another node p99 < 100 ms at {cluster.Rate} changes/s"), "ms", cluster.Remote.P99, cluster.Local.P99, cluster.Remote.P99 / cluster.Local.P99, cluster.Remote.P99 < 100));
+        results.Verdicts.Add(new Verdict(scenario, Invariant($"delivery to another node p99 < 100 ms at {cluster.Rate} changes/s"), "ms", cluster.Remote.P99, cluster.Local.P99, cluster.Remote.P99 / cluster.Local.P99, cluster.Remote.P99 < 100));
     }
 
     private static void Fanout(BenchResults results, List<FanoutStep> steps, StringBuilder table)
