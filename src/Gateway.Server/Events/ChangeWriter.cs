@@ -334,7 +334,6 @@ internal sealed partial class ChangeWriter : BackgroundService
         }
         catch (Exception exception) when (exception is DbException or DbUpdateException or InvalidOperationException or TimeoutException)
         {
-            LogBatchFailed(exception, batch.Count);
             _storage.Failed(exception);
             // Start the next group on a fresh connection, whatever state this one was left in.
             CloseConnection();
@@ -367,6 +366,8 @@ internal sealed partial class ChangeWriter : BackgroundService
 
             if (failure is not null)
             {
+                // Not for a commit settled as committed: 4005 says what happened, and nothing was rolled back.
+                LogBatchFailed(exception, batch.Count);
                 foreach (var change in batch)
                 {
                     // Every change of the group, also those the failure came before: none may wait forever.
