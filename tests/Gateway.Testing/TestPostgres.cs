@@ -36,8 +36,6 @@ public static class TestPostgres
             database.Recycle = Recycled.Add;
         }
 
-        database.Lent = 1;
-
         await using var connection = database.Open();
         await using var epoch = new NpgsqlCommand("UPDATE gateway_log SET epoch = replace(gen_random_uuid()::text, '-', '')", connection);
         await epoch.ExecuteNonQueryAsync();
@@ -159,8 +157,11 @@ public sealed class TemporaryPostgresDatabase : IAsyncDisposable, ITestDatabase
     /// <summary>For a test that changes the schema: dropped when disposed, never handed to another test.</summary>
     public void DoNotReuse() => Recycle = null;
 
-    /// <summary>1 while a test holds it: a second dispose by the same test must not empty it under its next holder.</summary>
-    internal int Lent;
+    /// <summary>
+    /// Each lease is an object of its own: a test that disposes twice must not empty the database under its next holder,
+    /// nor hand it out twice.
+    /// </summary>
+    private int _disposed;
 
     /// <summary>Every table's rows, the identities restarted, the log's floor at 0; the schema and its bookkeeping stay.</summary>
     private const string Empty =
@@ -173,13 +174,13 @@ public sealed class TemporaryPostgresDatabase : IAsyncDisposable, ITestDatabase
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (Recycle is { } recycle)
         {
-            if (Interlocked.Exchange(ref Lent, 0) == 0)
-            {
-                return;
-            }
-
             try
             {
                 await using (var emptying = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString))
@@ -192,7 +193,7 @@ public sealed class TemporaryPostgresDatabase : IAsyncDisposable, ITestDatabase
                 // Pooled connections to it (the test's, any a CLI or server in this process left) were just ended.
                 NpgsqlConnection.ClearAllPools();
 
-                recycle(this);
+                recycle(new TemporaryPostgresDatabase(_serverUrl, Name, Url) { Recycle = recycle });
                 return;
             }
             catch (NpgsqlException)
