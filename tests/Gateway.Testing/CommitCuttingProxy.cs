@@ -27,6 +27,7 @@ public sealed class CommitCuttingProxy : IAsyncDisposable
 {
     private static readonly byte[] LockMarker = Encoding.ASCII.GetBytes("gateway.events");
     private static readonly byte[] CommitMarker = Encoding.ASCII.GetBytes("COMMIT\0");
+    private static readonly byte[] RollbackMarker = Encoding.ASCII.GetBytes("ROLLBACK\0");
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly string _upstreamHost;
@@ -37,6 +38,7 @@ public sealed class CommitCuttingProxy : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Socket, byte> _clients = new();
     private int _armed = -1;
     private bool _thenUnreachable;
+    private byte[]? _mark;
     private int _cuts;
 
     public CommitCuttingProxy(string upstreamHost, int upstreamPort)
@@ -66,10 +68,13 @@ public sealed class CommitCuttingProxy : IAsyncDisposable
     /// <summary>
     /// Cuts the next log commit (once). <paramref name="thenUnreachable"/>: at that moment every other connection is
     /// cut too and new ones refused (<see cref="RefuseConnections"/>), as a server gone with the network.
+    /// <paramref name="mark"/>: only a transaction that sent this text (a value of the test's change, sent as UTF-8)
+    /// is cut, never one of the gateway's own that takes the lock meanwhile (retention, a session announcement).
     /// </summary>
-    public void Arm(CommitCut cut, bool thenUnreachable = false)
+    public void Arm(CommitCut cut, bool thenUnreachable = false, string? mark = null)
     {
         _thenUnreachable = thenUnreachable;
+        _mark = mark is null ? null : Encoding.UTF8.GetBytes(mark);
         Volatile.Write(ref _armed, (int)cut);
     }
 
@@ -116,6 +121,7 @@ public sealed class CommitCuttingProxy : IAsyncDisposable
         var answering = PumpAnswersAsync(server, client, answers.Task);
         var buffer = new byte[64 * 1024];
         var locked = false;
+        var marked = false;
         try
         {
             while (true)
@@ -127,11 +133,19 @@ public sealed class CommitCuttingProxy : IAsyncDisposable
                 }
 
                 var chunk = buffer.AsSpan(0, read);
+                if (chunk.IndexOf(RollbackMarker) >= 0)
+                {
+                    // A transaction rolled back: the next one on this connection (maybe not the log's) starts unlocked.
+                    locked = marked = false;
+                }
+
                 locked |= chunk.IndexOf(LockMarker) >= 0;
+                marked |= locked && (Volatile.Read(ref _mark) is not { } mark || chunk.IndexOf(mark) >= 0);
                 if (locked && chunk.IndexOf(CommitMarker) >= 0)
                 {
-                    locked = false;
-                    var cut = Interlocked.Exchange(ref _armed, -1);
+                    var wanted = marked;
+                    locked = marked = false;
+                    var cut = wanted ? Interlocked.Exchange(ref _armed, -1) : -1;
                     if (cut >= 0)
                     {
                         Interlocked.Increment(ref _cuts);

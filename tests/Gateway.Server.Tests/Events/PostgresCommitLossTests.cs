@@ -49,7 +49,7 @@ public sealed class PostgresCommitLossTests
         var (client, received) = await MultiNodeDeliveryTests.SubscribeAsync(server, HttpTransportType.WebSockets, messagePack: false);
         await using var _client = client;
 
-        proxy.Arm(CommitCut.LoseAnswer);
+        proxy.Arm(CommitCut.LoseAnswer, mark: "answer lost");
         using var response = await CreateAsync(server, "answer lost");
 
         Assert.Equal(1, proxy.Cuts);
@@ -69,7 +69,7 @@ public sealed class PostgresCommitLossTests
         await using var _proxy = proxy;
         using var _server = server;
 
-        proxy.Arm(CommitCut.LoseCommit);
+        proxy.Arm(CommitCut.LoseCommit, mark: "commit lost");
         using var refused = await CreateAsync(server, "commit lost");
 
         Assert.Equal(1, proxy.Cuts);
@@ -96,7 +96,7 @@ public sealed class PostgresCommitLossTests
         var (client, received) = await MultiNodeDeliveryTests.SubscribeAsync(server, HttpTransportType.WebSockets, messagePack: false);
         await using var _client = client;
 
-        proxy.Arm(CommitCut.LoseAnswer, thenUnreachable: true);
+        proxy.Arm(CommitCut.LoseAnswer, thenUnreachable: true, mark: "outcome unknown");
         var id = Guid.NewGuid().ToString();
         using var response = await CreateAsync(server, "outcome unknown", id);
 
