@@ -4,7 +4,7 @@
 # as a crash would (immediate mode: every connection cut, recovery at the next start), keeping its files;
 # `tests/postgres.sh stop` stops it and deletes its files. GATEWAY_TEST_PG_ROOT and GATEWAY_TEST_PG_PORT give a
 # test a cluster of its own.
-# Installs Debian's postgresql when no PostgreSQL is on the machine (needs root, as on the CI machine).
+# Installs Debian's postgresql when no PostgreSQL is on the machine (needs root, as on the CI machine; cluster/postgres-lib.sh).
 # fsync is off (the tests never lose the machine's power); synchronous_commit stays on, so a commit a test saw
 # acknowledged survives a killed server or node.
 set -euo pipefail
@@ -13,29 +13,8 @@ root="${GATEWAY_TEST_PG_ROOT:-${TMPDIR:-/tmp}/gateway-test-pg}"
 port="${GATEWAY_TEST_PG_PORT:-55432}"
 url="postgres://postgres@127.0.0.1:${port}/postgres"
 
-bindir() {
-  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
-    pg_config --bindir
-    return
-  fi
-  local found
-  found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-  if [ -z "$found" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "postgres.sh: PostgreSQL is not installed; run this as root (it uses apt-get)" >&2
-      exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    found=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  fi
-  echo "$found"
-}
-
-as_postgres() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+# shellcheck source=../cluster/postgres-lib.sh
+source "$(dirname "$0")/../cluster/postgres-lib.sh"
 
 case "${1:-}" in
   start)
@@ -43,7 +22,7 @@ case "${1:-}" in
     # Several test processes may start it at once: one does, the others wait and find it running.
     exec 9>"$root.lock"
     flock 9
-    bin=$(bindir)
+    bin=$(pg_bindir)
     [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$root"
     chmod 700 "$root"
     if ! as_postgres "$bin/pg_ctl" -D "$root/data" status >/dev/null 2>&1; then
@@ -61,12 +40,12 @@ case "${1:-}" in
     echo "$url"
     ;;
   halt)
-    bin=$(bindir)
+    bin=$(pg_bindir)
     as_postgres "$bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null
     ;;
   stop)
     if [ -d "$root/data" ]; then
-      bin=$(bindir)
+      bin=$(pg_bindir)
       as_postgres "$bin/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null 2>&1 || true
     fi
     rm -rf "$root" "$root.lock"

@@ -46,6 +46,13 @@ public static class HubErrorCodes
     public const string NodeLost = "node_lost";
 
     /// <summary>
+    /// The node cannot reach the database (PostgreSQL) for longer than half of <c>Node:LostAfterSeconds</c>: it stops
+    /// serving rather than serve a view that no longer moves, and its clients are told to reconnect (a balancer sends
+    /// them to another node). Its new connections are refused with HTTP 503 until it reaches the database again.
+    /// </summary>
+    public const string NodeUnavailable = "node_unavailable";
+
+    /// <summary>
     /// The database stayed locked by another writer past the gateway's busy timeout; nothing was written. Retry.
     /// </summary>
     public const string DatabaseBusy = "database_busy";

@@ -32,13 +32,16 @@ builder.Services.AddGatewayOpenApi();
 builder.Services.AddGatewayMetrics();
 builder.Services.AddGatewayRateLimits();
 builder.Services.AddGatewayOrigins();
+builder.Services.AddGatewayProxies();
 
 var app = builder.Build();
+app.UseGatewayProxies();
 // Problem details for errors and bare status codes, except on upgrade requests (WebSockets): there is no response body
 // to give once upgraded, and an awaiting middleware keeps its state for a WebSocket's whole life (scenario c, bench/HISTORY.md).
 app.UseWhen(context => !GatewayRequests.IsUpgrade(context), problems => problems.UseExceptionHandler().UseStatusCodePages());
 app.UseGatewayDashboard();
 app.UseGatewayOrigins();
+app.UseMiddleware<Gateway.Server.Cluster.NodeStandingMiddleware>();
 app.UseGatewayAuth();
 app.UseGatewayRateLimits();
 app.UseGatewayRequestCharset();

@@ -127,7 +127,12 @@ public sealed class ReconnectTests(BrowserFixture browser)
     }
 
     /// <summary>Chromium's own notes of refused or cut connections, expected while the gateway is away.</summary>
+    /// <summary>
+    /// What Chromium notes while the gateway is away: refused connections, and a reconnect that reached the node while
+    /// it was stopping, refused with 503 so that it comes back (to another node, behind a balancer).
+    /// </summary>
     internal static bool IsNetworkFailure(ConsoleMessage message) =>
         message.Text.Contains("net::ERR_", StringComparison.Ordinal)
-        || message.Text.StartsWith("WebSocket connection to", StringComparison.Ordinal);
+        || message.Text.StartsWith("WebSocket connection to", StringComparison.Ordinal)
+        || (message.Text.Contains("status of 503", StringComparison.Ordinal) && message.Url.Contains("/hubs/gateway/negotiate", StringComparison.Ordinal));
 }

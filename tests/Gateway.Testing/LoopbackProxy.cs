@@ -68,6 +68,16 @@ public sealed class LoopbackProxy : IAsyncDisposable
         return flowing;
     }
 
+    /// <summary>While set, every new connection is reset at once, as a server behind a network that is down.</summary>
+    public bool Refusing { get; set; }
+
+    /// <summary>The network between the two ends goes down: open connections are reset and new ones refused until <see cref="Refusing"/> is cleared.</summary>
+    public int CutOff()
+    {
+        Refusing = true;
+        return DropAll();
+    }
+
     /// <summary>Closes every forwarded connection (both sides) and returns how many there were.</summary>
     public int DropAll()
     {
@@ -122,6 +132,13 @@ public sealed class LoopbackProxy : IAsyncDisposable
             catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;
+            }
+
+            if (Refusing)
+            {
+                inbound.Client.LingerState = new LingerOption(true, 0);
+                inbound.Dispose();
+                continue;
             }
 
             // A small receive buffer toward the server, so that a stall backs up into the server after kilobytes,

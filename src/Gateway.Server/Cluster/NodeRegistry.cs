@@ -47,6 +47,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     private readonly IServer _server;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<NodeRegistry> _logger;
+    private readonly NodeStanding _standing;
     private volatile bool _claimed;
     private bool _failing;
 
@@ -61,8 +62,10 @@ internal sealed partial class NodeRegistry : BackgroundService
         TimeProvider time,
         IServer server,
         IHostApplicationLifetime lifetime,
+        NodeStanding standing,
         ILogger<NodeRegistry> logger)
     {
+        _standing = standing;
         _connections = connections;
         _writer = writer;
         _store = store;
@@ -133,6 +136,7 @@ internal sealed partial class NodeRegistry : BackgroundService
         }
 
         await _signals.InitializeAsync(cancellationToken);
+        _standing.Beaten();
         _claimed = true;
         return true;
     }
@@ -165,6 +169,7 @@ internal sealed partial class NodeRegistry : BackgroundService
             return;
         }
 
+        var watching = _connections.IsPostgres ? WatchAsync(stoppingToken) : Task.CompletedTask;
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
         try
         {
@@ -172,10 +177,26 @@ internal sealed partial class NodeRegistry : BackgroundService
             {
                 try
                 {
-                    await BeatAsync(stoppingToken);
+                    // Bounded: a connection that hangs (a cut network drops packets, refuses nothing) must not stop the beats.
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    bounded.CancelAfter(CutOffAfter);
+                    await BeatAsync(bounded.Token);
                     _failing = false;
+                    _standing.Beaten();
+                    if (_standing.Reconnected())
+                    {
+                        LogReconnected(NodeId);
+                    }
                 }
-                catch (Exception exception) when (exception is DbException or InvalidOperationException)
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    if (!_failing)
+                    {
+                        _failing = true;
+                        LogBeatFailed(new TimeoutException($"no answer from the database within {CutOffAfter.TotalSeconds} s"));
+                    }
+                }
+                catch (Exception exception) when (exception is DbException or InvalidOperationException or TimeoutException)
                 {
                     // Peers declare this node lost if it stays so; readiness reports the database itself.
                     if (!_failing)
@@ -183,6 +204,36 @@ internal sealed partial class NodeRegistry : BackgroundService
                         _failing = true;
                         LogBeatFailed(exception);
                     }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await watching;
+    }
+
+    /// <summary>
+    /// A node on PostgreSQL that has not reached the database for half of <see cref="NodeOptions.LostAfter"/> is cut
+    /// off: peers will soon declare it lost, and it can neither deliver what they commit nor keep its sessions. It stops
+    /// serving before that: readiness fails, its clients are told to reconnect (a balancer sends them to a node that
+    /// reaches the database) and new connections are refused, until a beat gets through again. SQLite is a local file
+    /// and has no such fault: its storage faults are reported as they are, and its clients stay.
+    /// </summary>
+    private TimeSpan CutOffAfter => _options.LostAfter / 2;
+
+    private async Task WatchAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval / 2, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (_standing.LastBeat is { } last && _time.GetUtcNow() - last > CutOffAfter && _standing.CutOff())
+                {
+                    LogCutOff(NodeId, last);
+                    await _sessions.ReconnectAllAsync(HubErrorCodes.NodeUnavailable, "this gateway node cannot reach its database; reconnect (to another node)");
                 }
             }
         }
@@ -354,6 +405,13 @@ internal sealed partial class NodeRegistry : BackgroundService
 
     [LoggerMessage(EventId = 3607, Level = LogLevel.Warning, Message = "Beating the node registry failed; trying again")]
     private partial void LogBeatFailed(Exception exception);
+
+    [LoggerMessage(EventId = 3609, Level = LogLevel.Error,
+        Message = "Node {NodeId} is cut off from the database (last beat {LastBeat:o}): not ready, its clients told to reconnect to another node, new connections refused")]
+    private partial void LogCutOff(string nodeId, DateTimeOffset lastBeat);
+
+    [LoggerMessage(EventId = 3610, Level = LogLevel.Information, Message = "Node {NodeId} reaches the database again and serves")]
+    private partial void LogReconnected(string nodeId);
 
     [LoggerMessage(EventId = 3608, Level = LogLevel.Warning, Message = "Node {NodeId} could not delete its registry row while stopping; it ages out")]
     private partial void LogReleaseFailed(Exception exception, string nodeId);

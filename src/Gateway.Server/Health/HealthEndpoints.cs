@@ -9,14 +9,19 @@ public static class HealthEndpoints
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
+        // Bounded: a database that does not answer (a cut network drops packets) fails the probe in time rather than
+        // hanging it past the balancer's check timeout.
+        var timeout = TimeSpan.FromSeconds(3);
         services.AddHealthChecks()
-            .AddCheck<MigrationsHealthCheck>("database", tags: [ReadyTag])
-            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
+            .AddCheck<MigrationsHealthCheck>("database", tags: [ReadyTag], timeout: timeout)
+            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag], timeout: timeout)
+            .AddCheck<NodeHealthCheck>("node", tags: [ReadyTag], timeout: timeout);
         return services;
     }
 
     /// <summary>
-    /// /health/live: the process answers. /health/ready: the database answers and its schema is current.
+    /// /health/live: the process answers. /health/ready: the database answers, its schema is current, writes reach it,
+    /// and this node is registered and serving (not stopping, not cut off from the database).
     /// Both without a token (probes carry none): they opt out of the gateway's fallback authorization policy, and of
     /// the rate limits (a probe refused with 429 would take a healthy node out of rotation).
     /// </summary>

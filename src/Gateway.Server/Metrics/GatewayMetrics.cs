@@ -5,7 +5,8 @@ namespace Gateway.Server.Metrics;
 
 /// <summary>
 /// The gateway's instruments, on the meter <see cref="MeterName"/>. Counters and histograms are recorded where the
-/// work happens; connection and session gauges are read from the live registry when scraped.
+/// work happens; connection and session gauges are read from the live registry when scraped. Every measurement
+/// carries this node's id (<c>node</c>), so the series of several nodes stay apart wherever they are gathered.
 /// </summary>
 internal sealed class GatewayMetrics
 {
@@ -20,16 +21,19 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _hubErrors;
     private readonly Counter<long> _fellBehind;
 
-    public GatewayMetrics(IMeterFactory meters, LiveConnections live, Events.EventBroadcaster broadcaster)
+    private readonly KeyValuePair<string, object?> _node;
+
+    public GatewayMetrics(IMeterFactory meters, LiveConnections live, Events.EventBroadcaster broadcaster, Microsoft.Extensions.Options.IOptions<NodeOptions> node)
     {
+        _node = new("node", node.Value.ResolvedId);
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge(
             "gateway.connections",
             () => live.All.GroupBy(c => (c.ConnectionType, c.Protocol))
-                .Select(g => new Measurement<int>(g.Count(), new("transport", g.Key.ConnectionType), new("protocol", g.Key.Protocol))),
+                .Select(g => new Measurement<int>(g.Count(), _node, new("transport", g.Key.ConnectionType), new("protocol", g.Key.Protocol))),
             unit: "{connection}",
             description: "Open connections on this node, by transport and protocol.");
-        meter.CreateObservableGauge("gateway.sessions.active", () => live.Count, unit: "{session}", description: "Active sessions of this node.");
+        meter.CreateObservableGauge("gateway.sessions.active", () => new Measurement<int>(live.Count, _node), unit: "{session}", description: "Active sessions of this node.");
         _heartbeatsReceived = meter.CreateCounter<long>("gateway.heartbeats.received", unit: "{heartbeat}", description: "Heartbeat invocations received.");
         _heartbeatBatchSize = meter.CreateHistogram<long>(
             "gateway.heartbeats.flush.size", unit: "{heartbeat}", description: "Heartbeats written per flush (one transaction each).");
@@ -42,7 +46,7 @@ internal sealed class GatewayMetrics
         _hubErrors = meter.CreateCounter<long>("gateway.hub.errors", unit: "{error}", description: "Hub errors returned to clients, by code.");
         meter.CreateObservableGauge(
             "gateway.events.queued.bytes",
-            () => broadcaster.QueuedBytes,
+            () => new Measurement<long>(broadcaster.QueuedBytes, _node),
             unit: "By",
             description: "Estimated memory held by events waiting for this node's connections (queued, or held back during a replay).");
         _fellBehind = meter.CreateCounter<long>(
@@ -51,23 +55,23 @@ internal sealed class GatewayMetrics
             description: "Connections closed because their undelivered events passed a bound, by bound (events, bytes, stalled).");
     }
 
-    public void HeartbeatReceived() => _heartbeatsReceived.Add(1);
+    public void HeartbeatReceived() => _heartbeatsReceived.Add(1, _node);
 
-    public void HeartbeatsFlushed(int count) => _heartbeatBatchSize.Record(count);
+    public void HeartbeatsFlushed(int count) => _heartbeatBatchSize.Record(count, _node);
 
-    public void EventsPersisted(int count) => _eventsPersisted.Add(count);
+    public void EventsPersisted(int count) => _eventsPersisted.Add(count, _node);
 
     public void EventDelivered(TimeSpan lag)
     {
-        _eventsDelivered.Add(1);
-        _deliveryLag.Record(Math.Max(0, lag.TotalMilliseconds));
+        _eventsDelivered.Add(1, _node);
+        _deliveryLag.Record(Math.Max(0, lag.TotalMilliseconds), _node);
     }
 
     public void DatabaseOperation(string writer, TimeSpan duration) =>
-        _databaseDuration.Record(duration.TotalMilliseconds, new KeyValuePair<string, object?>("writer", writer));
+        _databaseDuration.Record(duration.TotalMilliseconds, _node, new KeyValuePair<string, object?>("writer", writer));
 
     public void FellBehind(Events.OverflowLimit limit) =>
-        _fellBehind.Add(1, new KeyValuePair<string, object?>("limit", limit.ToString().ToLowerInvariant()));
+        _fellBehind.Add(1, _node, new KeyValuePair<string, object?>("limit", limit.ToString().ToLowerInvariant()));
 
-    public void HubError(string code) => _hubErrors.Add(1, new KeyValuePair<string, object?>("code", code));
+    public void HubError(string code) => _hubErrors.Add(1, _node, new KeyValuePair<string, object?>("code", code));
 }

@@ -14,14 +14,22 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _time;
     private readonly ILogger<NodeSessionLifecycle> _logger;
+    private readonly Cluster.NodeStanding _standing;
     private static readonly TimeSpan CloseRowsBudget = TimeSpan.FromSeconds(5);
     private readonly Lock _gate = new();
     private CancellationTokenRegistration _stopping;
     private Task? _stop;
 
     public NodeSessionLifecycle(
-        SessionWriter writer, SessionManager sessions, SessionEvents events, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NodeSessionLifecycle> logger)
+        SessionWriter writer,
+        SessionManager sessions,
+        SessionEvents events,
+        IHostApplicationLifetime lifetime,
+        TimeProvider time,
+        Cluster.NodeStanding standing,
+        ILogger<NodeSessionLifecycle> logger)
     {
+        _standing = standing;
         _events = events;
         _writer = writer;
         _sessions = sessions;
@@ -38,8 +46,13 @@ internal sealed partial class NodeSessionLifecycle : IHostedService
             LogLeftoversClosed(closed, _sessions.NodeId);
         }
 
-        // Before Kestrel closes the connections: tell every client to reconnect elsewhere.
-        _stopping = _lifetime.ApplicationStopping.Register(() => _sessions.BeginShutdownAsync().GetAwaiter().GetResult());
+        // Before Kestrel closes the connections: readiness fails, new connections are refused with 503 (a balancer
+        // retries them on another node), and every client is told to reconnect, which takes it there.
+        _stopping = _lifetime.ApplicationStopping.Register(() =>
+        {
+            _standing.Stopping();
+            _sessions.BeginShutdownAsync().GetAwaiter().GetResult();
+        });
     }
 
     /// <summary>

@@ -40,6 +40,7 @@ public static class SessionServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<SessionWriter>());
         services.AddHostedService<NodeSessionLifecycle>();
         services.AddSingleton<ClusterSignals>();
+        services.AddSingleton<NodeStanding>();
         services.AddSingleton<NodeRegistry>();
         services.AddHostedService(provider => provider.GetRequiredService<NodeRegistry>());
         services.AddSingleton<SessionMaintenance>();

@@ -4,7 +4,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using Gateway.Server.Auth;
 using Gateway.Server.Database;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

@@ -1,5 +1,4 @@
 using System.Text;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 
 namespace Gateway.Server.Tests.Auth;

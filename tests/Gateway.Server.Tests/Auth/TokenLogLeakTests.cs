@@ -1,6 +1,5 @@
 using System.Net;
 using Gateway.Contracts;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -1,4 +1,3 @@
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 
 namespace Gateway.Server.Tests.Cli;

@@ -1,5 +1,4 @@
 using Gateway.Contracts;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -5,7 +5,6 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Contracts;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -17,7 +17,7 @@ public sealed class MetricsCollection;
 [Collection(nameof(MetricsCollection))]
 public sealed class MetricsTests : IDisposable
 {
-    private readonly GatewayTestServer _server = new(new Dictionary<string, string?> { ["Sessions:FlushIntervalSeconds"] = "0.2" });
+    private readonly GatewayTestServer _server = new(new Dictionary<string, string?> { ["Sessions:FlushIntervalSeconds"] = "0.2" }, nodeId: "metrics-node");
 
     public void Dispose() => _server.Dispose();
 
@@ -61,6 +61,11 @@ public sealed class MetricsTests : IDisposable
         Assert.True(Value(scrape, "gateway_db_operation_duration_milliseconds_count", "writer=\"changes\"") >= 1);
         Assert.True(Value(scrape, "gateway_db_operation_duration_milliseconds_count", "writer=\"sessions\"") >= 1);
         Assert.Equal(1, Value(scrape, "gateway_hub_errors_total", "code=\"not_found\""));
+
+        // Each node's series stay apart wherever several nodes' scrapes are gathered.
+        var series = scrape.Split('\n').Where(l => l.StartsWith("gateway_", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(series);
+        Assert.All(series, line => Assert.Contains("node=\"metrics-node\"", line, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using Gateway.Contracts;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Gateway.Server.Auth;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Testing;
 using Microsoft.Data.Sqlite;
 

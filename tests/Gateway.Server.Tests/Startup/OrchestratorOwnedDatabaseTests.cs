@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Contracts;
-using Gateway.Server.Tests.Infrastructure;
 using Gateway.Server.Tests.Orchestration;
 using Gateway.Server.Tests.Sessions;
 using Gateway.Testing;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Gateway.Server.Tests.Infrastructure;
+namespace Gateway.Testing;
 
 /// <summary>
 /// The gateway server in its own process on a free loopback port (Kestrel binds port 0 and logs the address).

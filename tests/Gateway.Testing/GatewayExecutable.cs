@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using Gateway.Testing;
 
-namespace Gateway.Server.Tests.Infrastructure;
+namespace Gateway.Testing;
 
 /// <summary>The built gateway executable, run as a user runs it: <c>dotnet Gateway.Server.dll ...</c> in its own process.</summary>
 public static class GatewayExecutable
