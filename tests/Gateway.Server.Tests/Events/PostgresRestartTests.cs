@@ -20,6 +20,9 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["RateLimits:WritesPerSecond"] = "0",
+        // The outage here is a few seconds; under the default (cut off after 5 s without the database) a loaded
+        // machine could cut the nodes off and send the steady subscriber away. Being cut off is PostgresNodeCutOffTests'.
+        ["Node:LostAfterSeconds"] = "30",
     };
 
     private sealed class Outcomes
