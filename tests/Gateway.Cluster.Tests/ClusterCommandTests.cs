@@ -13,6 +13,7 @@ namespace Gateway.Cluster.Tests;
 /// <c>cluster/cluster.sh start</c> as the README runs it (its own PostgreSQL, three nodes, HAProxy), with the tests'
 /// build of the gateway instead of a Release publish; <c>stop</c> leaves nothing running.
 /// </summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterCommandTests
 {
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Gateway.Testing;
 using Xunit.Abstractions;
 
@@ -6,16 +7,17 @@ namespace Gateway.Cluster.Tests;
 
 /// <summary>
 /// Three nodes behind HAProxy under a steady load of changes and subscribers on every transport, while nodes are
-/// restarted and killed: no subscriber misses or repeats an event, no acknowledged change is lost. The figures of each
-/// run are written to the test output.
+/// restarted, killed and stalled and the balancer is killed: no subscriber misses or repeats an event, no acknowledged
+/// change is lost, and the cluster serves again by itself. The tests share one cluster, each taking it whole. The
+/// figures of each run are written to the test output.
 /// </summary>
-public sealed class ClusterFaultTests(ITestOutputHelper output)
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterFaultTests(SharedCluster shared, ITestOutputHelper output) : IClassFixture<SharedCluster>
 {
     [Fact]
     public async Task A_rolling_restart_moves_every_client_to_another_node_and_loses_or_repeats_nothing()
     {
-        await using var database = await TestPostgres.CreateMigratedDatabaseAsync("rolling");
-        await using var cluster = await LocalCluster.StartAsync(database.Url);
+        var (database, cluster) = (shared.Database, await shared.WholeAsync());
         await using var load = await Workload.StartAsync(cluster.Address);
         await Task.Delay(500);
 
@@ -45,8 +47,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_killed_under_load_loses_no_acknowledged_change_and_its_clients_resume_on_the_others()
     {
-        await using var database = await TestPostgres.CreateMigratedDatabaseAsync("killed");
-        await using var cluster = await LocalCluster.StartAsync(database.Url);
+        var (database, cluster) = (shared.Database, await shared.WholeAsync());
         await using var load = await Workload.StartAsync(cluster.Address);
         await Task.Delay(1000);
         var onVictim = load.Subscribers.Where(s => s.Nodes.Last() == LocalCluster.NodeId(2)).ToList();
@@ -84,4 +85,74 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             + $"balancer marked it down after {markedDown.TotalMilliseconds:F0} ms, its sessions closed as node_lost after {lost.TotalMilliseconds:F0} ms; "
             + $"{load.Acknowledged.Count} changes acknowledged, {load.FailedAttempts} attempts sent again, longest create {load.LongestCreate.TotalMilliseconds:F0} ms");
     }
+
+    [Fact]
+    public async Task A_stalled_node_is_taken_out_its_clients_resume_elsewhere_and_it_serves_again_once_it_runs()
+    {
+        var (database, cluster) = (shared.Database, await shared.WholeAsync());
+        await using var load = await Workload.StartAsync(cluster.Address);
+        await load.WaitForAcknowledgedAsync(20);
+        var onVictim = load.Subscribers.Where(s => s.Nodes.Last() == LocalCluster.NodeId(2)).ToList();
+        Assert.NotEmpty(onVictim);
+        var reconnectsBefore = load.Subscribers.ToDictionary(s => s, s => s.Reconnects);
+
+        var paused = Stopwatch.StartNew();
+        await cluster.PauseNodeAsync(2);
+        await Balancer.WaitForAsync(cluster, 2, "DOWN", TimeSpan.FromSeconds(15));
+        var markedDown = paused.Elapsed;
+        await ClusterChecks.WaitAsync(() => Task.FromResult(onVictim.All(s => s.Reconnects > reconnectsBefore[s])), TimeSpan.FromSeconds(30), "node-2's subscribers reconnected");
+        var moved = paused.Elapsed;
+        Assert.All(onVictim, s => Assert.NotEqual(LocalCluster.NodeId(2), s.Nodes.Last()));
+        // Stalled past Node:LostAfterSeconds (3 s here): its peers close its sessions as lost.
+        await ClusterChecks.WaitAsync(() => Task.FromResult(ActiveOn(database, 2) == 0), TimeSpan.FromSeconds(20), "node-2's sessions closed by a peer");
+        var lost = paused.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(5) - paused.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+
+        await cluster.ResumeNodeAsync(2);
+        var resumed = Stopwatch.StartNew();
+        await Balancer.WaitForAsync(cluster, 2, "UP", TimeSpan.FromSeconds(20));
+        var upAgain = resumed.Elapsed;
+        using (var direct = new HttpClient { BaseAddress = cluster.NodeAddress(2) })
+        {
+            using var nodes = new HttpRequestMessage(HttpMethod.Get, new Uri("/health/ready", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, (await direct.SendAsync(nodes)).StatusCode);
+        }
+
+        await load.WaitForAcknowledgedAsync(20);
+        await load.StopWritingAsync();
+        await load.AssertNothingLostOrRepeatedAsync(database, cluster.Output);
+        await ClusterChecks.AssertSessionsMatchAsync(database, load, cluster);
+        output.WriteLine(
+            $"node-2 stalled (SIGSTOP) for 5 s with {onVictim.Count} of {load.Subscribers.Count} subscribers on it: balancer marked it down after {markedDown.TotalMilliseconds:F0} ms, "
+            + $"its subscribers resumed elsewhere after {moved.TotalMilliseconds:F0} ms, its sessions closed as node_lost after {lost.TotalMilliseconds:F0} ms; "
+            + $"once it ran again, up at the balancer after {upAgain.TotalMilliseconds:F0} ms; "
+            + $"{load.Acknowledged.Count} changes acknowledged, {load.FailedAttempts} attempts sent again, longest create {load.LongestCreate.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task The_balancer_killed_and_started_again_loses_nothing_and_every_client_comes_back_through_it()
+    {
+        var (database, cluster) = (shared.Database, await shared.WholeAsync());
+        await using var load = await Workload.StartAsync(cluster.Address);
+        await load.WaitForAcknowledgedAsync(20);
+        var reconnectsBefore = load.Subscribers.ToDictionary(s => s, s => s.Reconnects);
+
+        var killed = Stopwatch.StartNew();
+        await cluster.StopBalancerAsync();
+        await Task.Delay(1000);
+        await cluster.StartBalancerAsync();
+        var started = killed.Elapsed;
+        await ClusterChecks.WaitAsync(() => Task.FromResult(load.Subscribers.All(s => s.Reconnects > reconnectsBefore[s])), TimeSpan.FromSeconds(30), "every subscriber reconnected");
+        var allBack = killed.Elapsed;
+        await load.WaitForAcknowledgedAsync(20);
+        await load.StopWritingAsync();
+        await load.AssertNothingLostOrRepeatedAsync(database, cluster.Output);
+        await ClusterChecks.AssertSessionsMatchAsync(database, load, cluster);
+        output.WriteLine(
+            $"balancer killed, started again after 1 s (ready through it at {started.TotalMilliseconds:F0} ms): every subscriber resumed after {allBack.TotalMilliseconds:F0} ms; "
+            + $"{load.Acknowledged.Count} changes acknowledged, {load.FailedAttempts} attempts sent again, longest create {load.LongestCreate.TotalMilliseconds:F0} ms");
+    }
+
+    private static long ActiveOn(ITestDatabase database, int node) =>
+        database.QueryLong($"SELECT count(*) FROM sessions WHERE is_active::int = 1 AND metadata::jsonb->>'nodeId' = '{LocalCluster.NodeId(node)}'");
 }

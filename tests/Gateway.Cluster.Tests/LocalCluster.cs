@@ -34,6 +34,12 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public static string NodeId(int node) => $"node-{node}";
 
+    public bool IsRunning(int node) => _nodes[node - 1] is { HasExited: false };
+
+    public bool BalancerRunning => _balancer is { HasExited: false };
+
+    public int Nodes => _nodes.Length;
+
     public GatewayServerProcess Node(int node) => _nodes[node - 1] ?? throw new InvalidOperationException($"node-{node} is not running");
 
     /// <summary>Every node's output so far, for a failing assertion's message.</summary>
@@ -101,6 +107,11 @@ public sealed class LocalCluster : IAsyncDisposable
         await Node(node).DisposeAsync();
         _nodes[node - 1] = null;
     }
+
+    /// <summary>SIGSTOP, as a node that stalls (paused, swapped out): its sockets stay open and nothing answers.</summary>
+    public Task PauseNodeAsync(int node) => Node(node).SignalAsync("STOP");
+
+    public Task ResumeNodeAsync(int node) => Node(node).SignalAsync("CONT");
 
     public async Task StartBalancerAsync()
     {

@@ -24,7 +24,7 @@ public sealed class SampleEndToEndTests(ITestOutputHelper log)
         var watchOutput = new StringWriter(CultureInfo.InvariantCulture);
         // --exit-after counts from the watch's start, not from its last event: room for an agent run slowed by a loaded machine.
         var watch = Gateway.Samples.Program.RunAsync(
-            ["watch", "--url", url, "--token", watchToken, "--protocol", "messagepack", "--after", "0", "--max-events", "10000", "--exit-after", "15"],
+            ["watch", "--url", url, "--token", watchToken, "--protocol", "messagepack", "--after", "0", "--max-events", "10000", "--exit-after", "25"],
             watchOutput,
             cancel.Token);
 

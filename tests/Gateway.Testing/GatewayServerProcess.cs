@@ -67,9 +67,12 @@ public sealed partial class GatewayServerProcess : IAsyncDisposable
     }
 
     /// <summary>Asks the server to stop gracefully, as a service manager or Ctrl+C does (SIGTERM).</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>Sends a signal by name (TERM, STOP, CONT, ...) to the process.</summary>
+    public async Task SignalAsync(string signal)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
     }
 

@@ -50,6 +50,7 @@ internal sealed partial class NodeRegistry : BackgroundService
     private readonly NodeStanding _standing;
     private volatile bool _claimed;
     private bool _failing;
+    private DateTimeOffset _judgesPeersFrom = DateTimeOffset.MinValue;
 
     public NodeRegistry(
         DatabaseConnections connections,
@@ -177,6 +178,15 @@ internal sealed partial class NodeRegistry : BackgroundService
             {
                 try
                 {
+                    // Back from a time without the database (down, cut off, this process paused): the peers may have
+                    // been away for the same reason and not have beaten yet. They get Node:LostAfterSeconds to do so
+                    // before this node declares any of them lost, so that an outage of the database does not end in
+                    // every node closing every other node's sessions.
+                    if (_failing || (_standing.LastBeat is { } last && _time.GetUtcNow() - last > CutOffAfter))
+                    {
+                        _judgesPeersFrom = _time.GetUtcNow() + _options.LostAfter;
+                    }
+
                     // Bounded: a connection that hangs (a cut network drops packets, refuses nothing) must not stop the beats.
                     using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     bounded.CancelAfter(CutOffAfter);
@@ -282,7 +292,8 @@ internal sealed partial class NodeRegistry : BackgroundService
                 var (connection, within) = (transaction.Connection, transaction.Transaction);
                 var own = await BeatOwnAsync(connection, within, now, address, token);
                 var lost = new List<(NodeRecord Node, List<SessionInfo> Sessions)>();
-                foreach (var peer in await LostPeersAsync(connection, within, now - _options.LostAfter, token))
+                var peers = _time.GetUtcNow() >= _judgesPeersFrom ? await LostPeersAsync(connection, within, now - _options.LostAfter, token) : [];
+                foreach (var peer in peers)
                 {
                     await using var delete = connection.Command("DELETE FROM gateway_nodes WHERE id = @id AND last_seen = @seen", within)
                         .With("@id", peer.Id).With("@seen", _connections.Timestamp(peer.LastSeen));

@@ -18,4 +18,11 @@ public sealed class DatabaseOptions
 
     /// <summary>How long a writer waits for SQLite's lock before it fails (Microsoft.Data.Sqlite's Default Timeout).</summary>
     public int BusyTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// PostgreSQL: how long a transaction of this node may stay idle (between two of its statements) before the server
+    /// ends it (<c>idle_in_transaction_session_timeout</c>); 0 leaves the server's setting. A node that stalls while
+    /// it holds the event log's lock would otherwise stop every node's appends for as long as it stalls.
+    /// </summary>
+    public int IdleTransactionTimeoutSeconds { get; set; } = 5;
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
 using Gateway.Data;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Gateway.Server.Database;
 
@@ -10,7 +13,11 @@ public static class DatabaseServiceCollectionExtensions
         var database = DatabaseLocation.Resolve(builder.Configuration);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton<InMemoryDatabaseAnchor>();
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+            .Validate(
+                options => options.IdleTransactionTimeoutSeconds is >= 0 and <= 3600,
+                "Database: IdleTransactionTimeoutSeconds must be between 0 (the PostgreSQL server's own setting) and 3600 seconds, e.g. 5")
+            .ValidateOnStart();
         builder.Services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
         builder.Services.AddSingleton<StartupMigration>();
         builder.Services.AddSingleton<SchemaValues>();
@@ -18,9 +25,10 @@ public static class DatabaseServiceCollectionExtensions
         if (database.IsPostgres)
         {
             // One pool for EF Core, the stores, the registry and health; the follower's listener holds one more.
-            builder.Services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));
-            builder.Services.AddGatewayPostgresDbContext(provider => provider.GetRequiredService<Npgsql.NpgsqlDataSource>());
-            builder.Services.AddSingleton(provider => new DatabaseConnections(database, provider.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+            builder.Services.AddSingleton(provider => NpgsqlDataSource.Create(
+                WithIdleTransactionTimeout(database.ConnectionString, provider.GetRequiredService<IOptions<DatabaseOptions>>().Value)));
+            builder.Services.AddGatewayPostgresDbContext(provider => provider.GetRequiredService<NpgsqlDataSource>());
+            builder.Services.AddSingleton(provider => new DatabaseConnections(database, provider.GetRequiredService<NpgsqlDataSource>()));
         }
         else
         {
@@ -29,6 +37,25 @@ public static class DatabaseServiceCollectionExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The server ends a transaction of this node that stays idle for <c>Database:IdleTransactionTimeoutSeconds</c>: a
+    /// node that stalls (paused, swapped out, its network silent) while it holds the event log's lock would otherwise
+    /// stop every node's appends for as long as it stalls. Its transaction is rolled back and answered as a storage
+    /// fault (503), nothing of it acknowledged. An explicit setting in the URL's <c>options</c> stands.
+    /// </summary>
+    internal static string WithIdleTransactionTimeout(string connectionString, DatabaseOptions options)
+    {
+        const string Setting = "idle_in_transaction_session_timeout";
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (options.IdleTransactionTimeoutSeconds > 0 && builder.Options?.Contains(Setting, StringComparison.Ordinal) != true)
+        {
+            var milliseconds = options.IdleTransactionTimeoutSeconds * 1000L;
+            builder.Options = $"{builder.Options} -c {Setting}={milliseconds.ToString(CultureInfo.InvariantCulture)}".Trim();
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>

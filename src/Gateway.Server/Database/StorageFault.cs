@@ -59,7 +59,9 @@ internal static class StorageFault
                 {
                     PostgresErrorCodes.DiskFull => StorageFaultKind.Full,
                     PostgresErrorCodes.ReadOnlySqlTransaction => StorageFaultKind.ReadOnly,
-                    // Class 08 connection, 53 resources (but the disk), 57P shutdown/start-up, 58 system errors.
+                    // Class 08 connection, 53 resources (but the disk), 57P shutdown/start-up, 58 system errors;
+                    // 25P03: the server ended a transaction of this node that stalled (idle_in_transaction_session_timeout).
+                    "25P03" => StorageFaultKind.Unavailable,
                     var state when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
                         || state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("58", StringComparison.Ordinal) => StorageFaultKind.Unavailable,
                     _ => StorageFaultKind.None,

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Gateway.Contracts;
+using Gateway.Server.Database;
 using Gateway.Server.Hubs;
 using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.Http.Connections;
@@ -181,8 +182,17 @@ internal sealed partial class SessionManager : IDisposable
         }
         catch (Exception failure) when (failure is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
         {
-            // The connection is gone whatever the database says. Its row stays active without heartbeats, so the
-            // reaper (of any node) closes it after the stale timeout and announces it then.
+            // The connection is gone whatever the database says. A database that is away (down, full, busy) gets the
+            // close with the first flush that goes through again; otherwise the row stays active without heartbeats,
+            // and the reaper (of any node) closes it after the stale timeout and announces it then.
+            if (StorageFault.Of(failure) != StorageFaultKind.None || DatabaseBusy.Is(failure) || failure is TimeoutException)
+            {
+                var at = _time.GetUtcNow().UtcDateTime;
+                _writer.CloseOnceBack(connection.SessionId, reason, at, () => _events.ClosedAsync(Describe(connection, isActive: false, at)));
+                LogCloseOwed(connection.SessionId, reason);
+                return;
+            }
+
             LogCloseNotWritten(failure, connection.SessionId, reason);
             return;
         }
@@ -366,6 +376,10 @@ internal sealed partial class SessionManager : IDisposable
     [LoggerMessage(EventId = 3105, Level = LogLevel.Warning,
         Message = "Session {SessionId} ended ({Reason}) but its row could not be closed; the stale-session reaper closes it")]
     private partial void LogCloseNotWritten(Exception exception, string sessionId, string reason);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Warning,
+        Message = "Session {SessionId} ended ({Reason}) while the database is away; its row is closed with the first session write that gets through (if this node stops first: at its next start, or by the reaper)")]
+    private partial void LogCloseOwed(string sessionId, string reason);
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Could not tell session {SessionId} it is being closed")]
     private partial void LogNoticeFailed(Exception exception, string sessionId);

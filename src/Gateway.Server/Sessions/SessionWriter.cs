@@ -29,6 +29,7 @@ internal sealed partial class SessionWriter : BackgroundService
     private readonly Metrics.GatewayMetrics _metrics;
     private readonly ILogger<SessionWriter> _logger;
     private ConcurrentDictionary<string, DateTime> _heartbeats = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OwedClose> _owedCloses = new(StringComparer.Ordinal);
 
     private readonly StorageHealth _storage;
     private readonly NodeOptions _node;
@@ -72,6 +73,18 @@ internal sealed partial class SessionWriter : BackgroundService
         return Enqueue(new Operation.Close(sessionId, reason, message, _time.GetUtcNow().UtcDateTime), cancellationToken);
     }
 
+    /// <summary>
+    /// A close whose write failed because the database was away: written with the next flush that gets through, then
+    /// announced (unless the reaper closed the row first). Without it the row would stay active until the reaper finds
+    /// it stale, counting toward its user's session limit meanwhile, while after an outage every client reconnects.
+    /// Lost if this process stops first; the reaper then closes the row.
+    /// </summary>
+    public void CloseOnceBack(string sessionId, string reason, DateTime at, Func<Task> announce)
+    {
+        _heartbeats.TryRemove(sessionId, out _);
+        _owedCloses[sessionId] = new OwedClose(reason, at, announce);
+    }
+
     /// <summary>Records liveness; written at the next flush. Costs a dictionary write, no I/O.</summary>
     public void Touch(string sessionId) => _heartbeats[sessionId] = _time.GetUtcNow().UtcDateTime;
 
@@ -103,6 +116,7 @@ internal sealed partial class SessionWriter : BackgroundService
         var nextFlush = _time.GetUtcNow() + _options.FlushInterval;
         var batch = new List<Operation>(MaxBatch);
         var writesSinceStop = 0;
+        var owedTriedAtStop = 0;
         while (true)
         {
             var stopping = stoppingToken.IsCancellationRequested || _queue.Reader.Completion.IsCompleted;
@@ -131,7 +145,8 @@ internal sealed partial class SessionWriter : BackgroundService
 
             stopping = stoppingToken.IsCancellationRequested || _queue.Reader.Completion.IsCompleted;
             var now = _time.GetUtcNow();
-            var heartbeats = now >= nextFlush || stopping ? TakeHeartbeats() : null;
+            var flushing = now >= nextFlush || stopping;
+            var heartbeats = flushing ? TakeHeartbeats() : null;
             if (now >= nextFlush)
             {
                 nextFlush = now + _options.FlushInterval;
@@ -141,6 +156,12 @@ internal sealed partial class SessionWriter : BackgroundService
             {
                 await WriteAsync(connection, batch, heartbeats);
                 batch.Clear();
+            }
+
+            // While stopping, once: each attempt may wait for the database's lock, and the stop must not.
+            if (flushing && !_owedCloses.IsEmpty && !(stopping && owedTriedAtStop++ > 0))
+            {
+                await WriteOwedClosesAsync(connection);
             }
 
             if (stopping)
@@ -251,6 +272,55 @@ internal sealed partial class SessionWriter : BackgroundService
         }
     }
 
+    private async Task WriteOwedClosesAsync(ReconnectingConnection connection)
+    {
+        var owed = _owedCloses.ToArray();
+        var closed = new List<OwedClose>(owed.Length);
+        try
+        {
+            await using var transaction = await (await connection.GetAsync()).BeginAsync(CancellationToken.None);
+            foreach (var (sessionId, close) in owed)
+            {
+                if (await transaction.CloseAsync(sessionId, close.Reason, null, close.At, CancellationToken.None))
+                {
+                    closed.Add(close);
+                }
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is DbException or InvalidOperationException or TimeoutException)
+        {
+            // Still away: they stay owed, for the next flush.
+            await connection.ResetAsync();
+            return;
+        }
+
+        _storage.Succeeded();
+        foreach (var entry in owed)
+        {
+            _owedCloses.TryRemove(entry);
+        }
+
+        // Outside the writer's loop: an announcement goes through the writer itself.
+        foreach (var close in closed)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await close.Announce();
+                }
+                catch (Exception exception) when (exception is DbException or InvalidOperationException or TimeoutException)
+                {
+                    LogAnnounceFailed(exception);
+                }
+            });
+        }
+    }
+
+    private sealed record OwedClose(string Reason, DateTime At, Func<Task> Announce);
+
     /// <summary>Puts heartbeats of a failed flush back, unless a newer one arrived meanwhile.</summary>
     private void RequeueHeartbeats(ConcurrentDictionary<string, DateTime>? heartbeats)
     {
@@ -288,6 +358,9 @@ internal sealed partial class SessionWriter : BackgroundService
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Session write of {Operations} operations and {Heartbeats} heartbeats failed and was rolled back")]
     private partial void LogWriteFailed(Exception exception, int operations, int heartbeats);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "A session closed once the database was back could not be announced to admins")]
+    private partial void LogAnnounceFailed(Exception exception);
 
     /// <summary>The writer's one store connection, opened when first needed and again after a failure.</summary>
     private sealed class ReconnectingConnection(ISessionStore store) : IAsyncDisposable

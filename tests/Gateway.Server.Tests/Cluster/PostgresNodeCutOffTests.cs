@@ -38,7 +38,7 @@ public sealed class PostgresNodeCutOffTests
         }
 
         await using var client = server.CreateClient(token);
-        await client.StartAsync();
+        var first = await client.StartAsync();
 
         network.CutOff();
         var notice = await client.Closing;
@@ -68,5 +68,50 @@ public sealed class PostgresNodeCutOffTests
         await using var again = server.CreateClient(token);
         var established = await again.StartAsync();
         Assert.Equal("cut-node", established.NodeId);
+
+        // The session it sent away ended while the database was away; its row is closed once writes get through,
+        // not left active (counting toward the user's limit) until the reaper finds it stale.
+        await SessionRowTests.Eventually(
+            () => database.QueryStrings($"SELECT is_active::int || ' ' || (metadata::jsonb->>'closeReason') FROM sessions WHERE id = '{first.SessionId}'").SingleOrDefault() == "0 node_unavailable",
+            TimeSpan.FromSeconds(10),
+            "the session sent away closed as node_unavailable");
+    }
+
+    [Fact]
+    public async Task Nodes_back_from_an_outage_of_the_database_give_each_other_time_to_beat_before_declaring_any_lost()
+    {
+        await using var database = await TestPostgres.CreateMigratedDatabaseAsync("outage");
+        var direct = new Uri(database.Url);
+        await using var network = new LoopbackProxy(new Uri($"http://{direct.Host}:{direct.Port}"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = new UriBuilder(database.Url) { Host = "127.0.0.1", Port = network.Address.Port }.Uri.ToString(),
+            ["Node:HeartbeatIntervalSeconds"] = "0.5",
+            ["Node:LostAfterSeconds"] = "2",
+        };
+        using var a = new GatewayTestServer(settings, database, nodeId: "outage-a");
+        using var b = new GatewayTestServer(settings, database, nodeId: "outage-b");
+        _ = a.BaseAddress;
+        _ = b.BaseAddress;
+        const string Registry = "SELECT id || ' started ' || started_at::text FROM gateway_nodes ORDER BY id";
+        var before = database.QueryStrings(Registry);
+        Assert.Equal(2, before.Length);
+
+        // Both away for longer than Node:LostAfterSeconds: whichever beats first sees the other's row unbeaten that long.
+        network.CutOff();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        network.Refusing = false;
+        foreach (var node in new[] { a, b })
+        {
+            using var http = node.CreateHttpClient();
+            await SessionRowTests.Eventually(
+                () => http.GetAsync(new Uri("/health/ready", UriKind.Relative)).Result.StatusCode == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(20),
+                "ready again once the database is reachable");
+        }
+
+        // Past the time a node back would have declared the other lost, and deleted its row (it registers again, later).
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(before, database.QueryStrings(Registry));
     }
 }

@@ -76,6 +76,11 @@ export class Api {
     return this.get(`/api/sessions/${encodeURIComponent(id)}`);
   }
 
+  /** The node registry: every node on this database, live or not yet removed. */
+  nodes() {
+    return this.get('/api/nodes');
+  }
+
   stats() {
     return this.get('/api/realtime/stats');
   }

@@ -4,6 +4,7 @@ import { savedToken, saveToken, forgetToken, refusalMessage } from './auth.js';
 import { byId } from './dom.js';
 import { LiveConnection } from './live.js';
 import { SessionsView } from './views/sessions.js';
+import { NodesView } from './views/nodes.js';
 import { BoardView } from './views/board.js';
 import { WorkflowsView } from './views/workflows.js';
 import { ToolsView } from './views/tools.js';
@@ -109,6 +110,7 @@ class DashboardPage {
     this.tools = new ToolsView({ taskTitle: (id) => this.board.title(id) });
     this.events = new EventsView();
     this.sessions = this.admin ? new SessionsView({ onDisconnect: (id, reason) => this.disconnect(id, reason) }) : null;
+    this.nodes = this.admin ? new NodesView() : null;
     this.connections = new Sparkline('chart-connections');
     this.rate = new RateCounter(new Sparkline('chart-events'));
     this.live = new LiveConnection(api.token, {
@@ -177,14 +179,16 @@ class DashboardPage {
     this.loading = true;
     if (reset) this.events.clear();
     await this.guard(async () => {
-      const [tasks, workflows, sessions] = await Promise.all([
+      const [tasks, workflows, sessions, nodes] = await Promise.all([
         this.api.tasks(),
         this.api.workflows(),
         this.admin ? this.api.sessions(true) : null,
+        this.admin ? this.api.nodes() : null,
       ]);
       this.board.load(tasks.items);
       this.workflows.load(workflows.items);
       if (sessions) this.sessions.load(sessions.items);
+      if (nodes) this.nodes.load(nodes);
       const recent = tasks.items.filter((t) => t.status !== 'pending').slice(0, toolHistoryTasks);
       const executions = await Promise.all(recent.map((t) => this.api.toolExecutions(t.id)));
       this.tools.load(executions.flat());
@@ -219,7 +223,11 @@ class DashboardPage {
   /** SessionClosed carries the session as it was; why it closed is in the row, committed before the event was sent. */
   async onSessionClosed(session) {
     this.sessions?.upsert(session);
-    await this.guard(async () => this.sessions?.upsert(await this.api.session(session.id)));
+    await this.guard(async () => {
+      const row = await this.api.session(session.id);
+      this.sessions?.upsert(row);
+      this.nodes?.sessionClosed(row);
+    });
   }
 
   async reloadWorkflow(id) {
@@ -240,8 +248,9 @@ class DashboardPage {
   async pollStats() {
     if (this.state !== 'connected') return;
     try {
-      const stats = await this.api.stats();
+      const [stats, nodes] = await Promise.all([this.api.stats(), this.api.nodes()]);
       this.connections.push(stats.connections.total);
+      this.nodes.load(nodes);
     } catch (error) {
       if (error instanceof AuthError) await signOut(refusalMessage(this.api.token, error.status));
       // Otherwise a missed sample: the connection state shows why.

@@ -1,5 +1,6 @@
-// Admin: the gateway's sessions, live from SessionOpened / SessionClosed, with a filter and a disconnect button.
+// Admin: the gateway's sessions on every node, live from SessionOpened / SessionClosed, with a filter and a disconnect button.
 import { el, byId, clock, setCount } from '../dom.js';
+import { nodeOf, parseMetadata } from './nodes.js';
 
 export class SessionsView {
   constructor({ onDisconnect }) {
@@ -31,7 +32,7 @@ export class SessionsView {
   matches(session, text) {
     if (!text) return true;
     const transport = session.connectionType || '';
-    return [session.id, session.userId, session.clientId, transport].some((v) => v && v.toLowerCase().includes(text));
+    return [session.id, session.userId, session.clientId, transport, nodeOf(session)].some((v) => v && v.toLowerCase().includes(text));
   }
 
   render() {
@@ -57,6 +58,7 @@ export class SessionsView {
     el('td', {}, session.userId || ''),
     el('td', { className: 'id', title: session.clientId }, session.clientId),
     el('td', {}, session.connectionType),
+    el('td', { className: 'node' }, nodeOf(session)),
     el('td', {}, clock(session.createdAt)),
     el('td', { className: 'state' }, session.isActive ? 'active' : `closed${closeReason(session)}`),
     el('td', {}, session.isActive && !own ? this.actions(session, openReason) : ''));
@@ -85,11 +87,7 @@ export class SessionsView {
 }
 
 function closeReason(session) {
-  try {
-    const metadata = session.metadata ? JSON.parse(session.metadata) : null;
-    if (!metadata || !metadata.closeReason) return '';
-    return metadata.closeMessage ? `: ${metadata.closeReason} (${metadata.closeMessage})` : `: ${metadata.closeReason}`;
-  } catch {
-    return '';
-  }
+  const metadata = parseMetadata(session);
+  if (!metadata || !metadata.closeReason) return '';
+  return metadata.closeMessage ? `: ${metadata.closeReason} (${metadata.closeMessage})` : `: ${metadata.closeReason}`;
 }
